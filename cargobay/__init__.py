@@ -1,0 +1,3 @@
+"""cargobay: Amazon ECS that you run yourself."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from cargobay.cli import main
+
+sys.exit(main())

@@ -1,0 +1,66 @@
+"""The assembled control plane: config, clock, store, services and the dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from cargobay.clock import Clock, RealClock
+from cargobay.config import Config
+from cargobay.protocol.dispatch import Dispatcher
+from cargobay.store import Store, open_store
+
+log = logging.getLogger("cargobay")
+
+ServiceFactory = Callable[["App"], dict[str, object]]
+
+
+def default_services(app: App) -> dict[str, object]:
+    from cargobay.services.ecs.service import EcsService
+
+    return {"ecs": EcsService(app)}
+
+
+class App:
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        services: ServiceFactory = default_services,
+    ) -> None:
+        self.config = config or Config()
+        self.clock: Clock = clock or RealClock()
+        self.store: Store = store if store is not None else open_store(self.config.store_path())
+        self.services = services(self)
+        self.dispatcher = Dispatcher(
+            self.services,
+            default_region=self.config.region,
+            account_id=self.config.account_id,
+        )
+
+    def service_names(self) -> list[str]:
+        return sorted(self.services)
+
+    def reset(self) -> None:
+        """Forget all state, in every service and region."""
+        self.store.clear()
+        for svc in self.services.values():
+            hook: Any = getattr(svc, "reset", None)
+            if callable(hook):
+                hook()
+
+    async def start(self) -> None:
+        for svc in self.services.values():
+            hook: Any = getattr(svc, "start", None)
+            if callable(hook):
+                await hook()
+
+    async def stop(self) -> None:
+        for svc in self.services.values():
+            hook: Any = getattr(svc, "stop", None)
+            if callable(hook):
+                await hook()
+        self.store.close()

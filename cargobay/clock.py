@@ -1,0 +1,139 @@
+"""The only source of time in cargobay.
+
+Every module asks a :class:`Clock` for the time and for sleeping; nothing else reads
+``time.time()`` or calls ``asyncio.sleep()``.  :class:`RealClock` follows the wall
+clock; :class:`SimClock` stands still until told to move (``advance``/``run_until``),
+and then wakes every sleeper whose deadline has passed, in deadline order, so days of
+timers replay in milliseconds and every run is the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What the rest of cargobay may know about time."""
+
+    def now(self) -> float:
+        """Seconds since the Unix epoch (wall clock, UTC)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes backwards, for durations and deadlines."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on this clock."""
+        ...
+
+
+def utc_datetime(clock: Clock) -> datetime:
+    """The clock's current time as an aware UTC datetime."""
+    return datetime.fromtimestamp(clock.now(), tz=UTC)
+
+
+def perf_counter() -> float:
+    """A high-resolution counter for measuring how long real work took (benchmarks, logs).
+
+    Not for deciding anything: simulated runs must not depend on it.
+    """
+    return time.perf_counter()
+
+
+class RealClock:
+    """The wall clock."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class SimClock:
+    """A clock that advances only when told.
+
+    ``sleep`` parks the caller until ``advance``/``run_until`` moves the clock past its
+    deadline.  Sleepers wake in deadline order (ties in the order they slept), and after
+    each wake-up the event loop is given a chance to run what that wake-up scheduled,
+    so a loop that sleeps again is seen before time moves further.
+    """
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self._now = float(start)
+        self._mono = 0.0
+        self._seq = itertools.count()
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+
+    def now(self) -> float:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self._mono + seconds, next(self._seq), fut))
+        try:
+            await fut
+        finally:
+            if not fut.done():
+                fut.cancel()
+
+    def next_deadline(self) -> float | None:
+        """Monotonic time of the earliest pending sleeper, if any."""
+        self._drop_cancelled()
+        return self._sleepers[0][0] if self._sleepers else None
+
+    def pending(self) -> int:
+        """How many sleepers are waiting."""
+        self._drop_cancelled()
+        return len(self._sleepers)
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``, waking sleepers on the way."""
+        if seconds < 0:
+            raise ValueError("a clock cannot go backwards")
+        await self.run_until(self._mono + seconds)
+
+    async def run_until(self, mono_deadline: float) -> None:
+        """Advance to the monotonic time ``mono_deadline``, waking each sleeper at its time."""
+        await self._settle()
+        while True:
+            self._drop_cancelled()
+            if not self._sleepers or self._sleepers[0][0] > mono_deadline:
+                break
+            when, _, fut = heapq.heappop(self._sleepers)
+            self._set(when)
+            if not fut.done():
+                fut.set_result(None)
+            await self._settle()
+        self._set(max(self._mono, mono_deadline))
+
+    def _set(self, mono: float) -> None:
+        if mono > self._mono:
+            self._now += mono - self._mono
+            self._mono = mono
+
+    def _drop_cancelled(self) -> None:
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)
+
+    @staticmethod
+    async def _settle(rounds: int = 8) -> None:
+        # Let woken tasks run until they park again; a few loop turns are enough for
+        # one wake-up's chain of awaits.
+        for _ in range(rounds):
+            await asyncio.sleep(0)

@@ -1,0 +1,28 @@
+"""Settings: flags win over CARGOBAY_* environment variables, which win over defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"CARGOBAY_{name}", default)
+
+
+@dataclass
+class Config:
+    host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(_env("PORT", "4747")))
+    #: where state lives; None keeps everything in memory
+    data_dir: str | None = field(default_factory=lambda: _env("DATA_DIR", "./data") or None)
+    account_id: str = field(default_factory=lambda: _env("ACCOUNT_ID", "000000000000"))
+    region: str = field(default_factory=lambda: _env("REGION", "us-east-1"))
+    log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "warning"))
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def store_path(self) -> str | None:
+        return None if self.data_dir is None else os.path.join(self.data_dir, "state.db")

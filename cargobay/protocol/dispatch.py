@@ -1,0 +1,141 @@
+"""Request → route → parse → authorize → handler → serialize, for every service.
+
+A service is an object with one method per operation, named as botocore names them in
+Python (``RegisterTaskDefinition`` → ``register_task_definition``), taking the
+:class:`RequestContext` and the checked input dict and returning the output dict
+(or an awaitable of it).  Nothing in a service touches HTTP.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from botocore import xform_name
+from botocore.model import ServiceModel
+
+from cargobay.protocol.base import RequestContext, WireProtocol
+from cargobay.protocol.errors import AwsError, InternalFailure, UnknownOperationError
+from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.protocol.models import ServiceIndex
+from cargobay.protocol.router import route
+
+log = logging.getLogger("cargobay.dispatch")
+
+#: called after parsing, before the handler; raises AwsError to refuse (IAM lands here)
+Authorizer = Callable[[RequestContext, HttpRequest, dict[str, Any]], Awaitable[None] | None]
+
+
+def _protocols() -> dict[str, WireProtocol]:
+    from cargobay.protocol.cbor_protocol import CborProtocol
+    from cargobay.protocol.json_protocol import JsonProtocol
+    from cargobay.protocol.query_protocol import QueryProtocol
+    from cargobay.protocol.restjson_protocol import RestJsonProtocol
+
+    protos: list[WireProtocol] = [JsonProtocol(), QueryProtocol(), RestJsonProtocol(), CborProtocol()]
+    return {p.name: p for p in protos}
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: dict[str, object],
+        *,
+        default_region: str,
+        account_id: str,
+        authorizer: Authorizer | None = None,
+    ) -> None:
+        self.index = ServiceIndex()
+        self.services = services
+        for name in services:
+            self.index.add(name)
+        self.protocols = _protocols()
+        self.default_region = default_region
+        self.account_id = account_id
+        self.authorizer = authorizer
+        self._handlers: dict[tuple[str, str], Callable[..., Any] | None] = {}
+
+    def _handler(self, service: str, op: str) -> Callable[..., Any] | None:
+        key = (service, op)
+        if key not in self._handlers:
+            self._handlers[key] = getattr(self.services[service], xform_name(op), None)
+        return self._handlers[key]
+
+    async def handle(self, req: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        try:
+            r = route(req, self.index)
+        except AwsError as err:
+            return _bare_error(err, request_id)
+        model = r.model
+        proto = self.protocols[r.protocol]
+        ctx = RequestContext(
+            service=model.service_name,
+            operation="",
+            region=r.scope.region if r.scope else self.default_region,
+            account_id=self.account_id,
+            request_id=request_id,
+            protocol=r.protocol,
+            access_key_id=r.scope.access_key_id if r.scope else None,
+        )
+        try:
+            return await self._call(req, model, proto, ctx)
+        except AwsError as err:
+            return proto.serialize_error(err, model, ctx)
+        except Exception:
+            log.exception("unhandled error in %s.%s", ctx.service, ctx.operation)
+            return proto.serialize_error(
+                InternalFailure("The request processing has failed because of an unknown error."),
+                model,
+                ctx,
+            )
+
+    async def _call(
+        self, req: HttpRequest, model: ServiceModel, proto: WireProtocol, ctx: RequestContext
+    ) -> HttpResponse:
+        name = proto.operation_name(req, model)
+        op = self.index.operation(model.service_name, name) if name else None
+        if op is None or name is None:
+            raise _unknown_operation(proto.name, name)
+        ctx.operation = name
+        params = proto.parse(req, op)
+        if self.authorizer is not None:
+            pending = self.authorizer(ctx, req, params)
+            if pending is not None:
+                await pending
+        handler = self._handler(model.service_name, name)
+        if handler is None:
+            raise UnknownOperationError(
+                f"cargobay does not implement {model.metadata.get('endpointPrefix')}:{name} yet",
+                status=400,
+            )
+        result = handler(ctx, params)
+        if inspect.isawaitable(result):
+            result = await result
+        return proto.serialize(op, result or {}, ctx)
+
+
+def _unknown_operation(protocol: str, name: str | None) -> AwsError:
+    shown = name or "(none)"
+    if protocol == "query":
+        return AwsError(f"The action {shown} is not valid for this web service.", "InvalidAction")
+    if protocol == "rest-json":
+        return AwsError(f"No operation matches {shown}", "UnknownOperationException", 404)
+    return UnknownOperationError(f"Operation {shown} is not recognized.")
+
+
+def _bare_error(err: AwsError, request_id: str) -> HttpResponse:
+    """An error for a request no service model could be chosen for (JSON-shaped)."""
+    return HttpResponse(
+        err.status,
+        [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amzn-requestid", request_id),
+            ("x-amzn-errortype", err.code),
+        ],
+        orjson.dumps({"__type": err.code, "message": err.message}),
+    )

@@ -1,0 +1,113 @@
+"""The ASGI application: cargobay's own endpoints, then the AWS protocol dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+
+from cargobay import __version__
+from cargobay.app import App
+from cargobay.config import Config
+from cargobay.protocol.http import HttpRequest, HttpResponse
+
+log = logging.getLogger("cargobay.server")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+class AsgiApp:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.ready = False
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "http":
+            await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                try:
+                    await self.app.start()
+                except Exception as exc:  # report, so the server exits instead of hanging
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                self.ready = True
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                self.ready = False
+                await self.app.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
+        chunks: list[bytes] = []
+        while True:
+            msg = await receive()
+            chunks.append(msg.get("body", b""))
+            if not msg.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        req = HttpRequest(
+            method=scope["method"],
+            path=scope["path"],
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=b"".join(chunks),
+        )
+        resp = self._own(req)
+        if resp is None:
+            resp = await self.app.dispatcher.handle(req)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": resp.status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": resp.body})
+
+    def _own(self, req: HttpRequest) -> HttpResponse | None:
+        """cargobay's own endpoints: health and reset."""
+        if req.path in ("/health", "/_cargobay/health") and req.method in ("GET", "HEAD"):
+            body = {
+                "status": "ready" if self.ready else "starting",
+                "version": __version__,
+                "services": self.app.service_names(),
+            }
+            return _json(200 if self.ready else 503, body)
+        if req.path == "/_cargobay/reset" and req.method == "POST":
+            self.app.reset()
+            return _json(200, {"reset": True})
+        return None
+
+
+def _json(status: int, body: Any) -> HttpResponse:
+    return HttpResponse(status, [("content-type", "application/json")], orjson.dumps(body))
+
+
+def serve(config: Config, app: App | None = None) -> None:
+    """Run the control plane until SIGTERM/SIGINT."""
+    import uvicorn
+
+    asgi = AsgiApp(app or App(config))
+    uv = uvicorn.Config(
+        asgi,
+        host=config.host,
+        port=config.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level=config.log_level,
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(uv).run()

@@ -1,0 +1,9 @@
+"""PLACEHOLDER: being written."""
+
+from __future__ import annotations
+
+from cargobay.services.ecs.base import EcsBase
+
+
+class TaskDefinitionOps(EcsBase):
+    pass
