@@ -27,7 +27,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_healthy(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_healthy(
+    url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -61,11 +63,23 @@ def post(url: str) -> int:
 class ServerProcess:
     """``python -m cargobay server`` as a child process on a free port."""
 
-    def __init__(self, *args: str, data_dir: str | None = None, env: dict[str, str] | None = None):
-        self.port = free_port()
+    def __init__(
+        self,
+        *args: str,
+        data_dir: str | None = None,
+        env: dict[str, str] | None = None,
+        port: int | None = 0,
+    ):
+        """``port=0`` picks a free port; ``port=None`` passes no --port flag."""
+        self.port = free_port() if port == 0 else port
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "cargobay", "server", "--port", str(self.port), *args]
-        cmd += ["--data-dir", data_dir] if data_dir else ["--in-memory"]
+        cmd = [sys.executable, "-m", "cargobay", "server", *args]
+        if port is not None:
+            cmd += ["--port", str(self.port)]
+        if data_dir:
+            cmd += ["--data-dir", data_dir]
+        elif "CARGOBAY_DATA_DIR" not in (env or {}):
+            cmd += ["--in-memory"]
         self.cmd = cmd
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None

@@ -36,7 +36,12 @@ def _protocols() -> dict[str, WireProtocol]:
     from cargobay.protocol.query_protocol import QueryProtocol
     from cargobay.protocol.restjson_protocol import RestJsonProtocol
 
-    protos: list[WireProtocol] = [JsonProtocol(), QueryProtocol(), RestJsonProtocol(), CborProtocol()]
+    protos: list[WireProtocol] = [
+        JsonProtocol(),
+        QueryProtocol(),
+        RestJsonProtocol(),
+        CborProtocol(),
+    ]
     return {p.name: p for p in protos}
 
 

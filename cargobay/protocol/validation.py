@@ -194,7 +194,7 @@ def _walk(shape: Shape, value: Any, path: str, dec: Decoder, errors: list[str]) 
             sub = f"{path}.{name}" if path else name
             if name in value and value[name] is not None:
                 out[name] = _walk(member, value[name], sub, dec, errors)
-        for name in shape.required_members:  # type: ignore[attr-defined]
+        for name in shape.required_members:
             if name not in out:
                 sub = f"{path}.{name}" if path else name
                 errors.append(

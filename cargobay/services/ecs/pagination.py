@@ -33,7 +33,9 @@ def decode_token(token: str | None) -> str | None:
         raise InvalidParameterException("Invalid nextToken.") from None
 
 
-def page_size(max_results: int | None, *, default: int = DEFAULT_PAGE, limit: int = MAX_PAGE) -> int:
+def page_size(
+    max_results: int | None, *, default: int = DEFAULT_PAGE, limit: int = MAX_PAGE
+) -> int:
     if max_results is None:
         return default
     if max_results < 1 or max_results > limit:
