@@ -95,19 +95,46 @@ def _json(status: int, body: Any) -> HttpResponse:
 
 
 def serve(config: Config, app: App | None = None) -> None:
-    """Run the control plane until SIGTERM/SIGINT."""
+    """Run the control plane until SIGTERM/SIGINT, then shut down and return (exit 0)."""
+    import asyncio
+    import contextlib
+    import signal
+    from collections.abc import Iterator
+
     import uvicorn
+
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # Signals are ours (below): uvicorn would re-raise SIGTERM after shutdown,
+            # turning a clean stop into death by signal.
+            yield
 
     asgi = AsgiApp(app or App(config))
     uv = uvicorn.Config(
         asgi,
         host=config.host,
         port=config.port,
-        loop="uvloop",
+        loop="none",
         http="httptools",
         lifespan="on",
         access_log=False,
         log_level=config.log_level,
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(uv).run()
+    server = _Server(uv)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        await server.serve()
+        if not server.started:
+            raise SystemExit(1)
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
