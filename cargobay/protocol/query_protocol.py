@@ -1,4 +1,8 @@
-"""PLACEHOLDER: the query protocol (being written)."""
+"""AWS query: ``Action=Op&Version=…&Param.member.1=…`` (form body or query string) in,
+XML out (``<OpResponse><OpResult>…</OpResult><ResponseMetadata/></OpResponse>``).
+
+Used by sns, iam, sts, autoscaling, elbv2, and CloudWatch's query variant.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,48 @@ from typing import Any
 from botocore.model import OperationModel, ServiceModel
 
 from cargobay.protocol.base import RequestContext
-from cargobay.protocol.errors import AwsError
+from cargobay.protocol.errors import AwsError, SerializationError, ValidationError
 from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.protocol.query_errors import as_query_error
+from cargobay.protocol.query_input import action, decode_params, form_params
+from cargobay.protocol.validation import StringDecoder, check_input
+from cargobay.protocol.xml_output import error_document, result_document
+
+_DECODER = StringDecoder()
+CONTENT_TYPE = "text/xml"
 
 
 class QueryProtocol:
     name = "query"
 
     def operation_name(self, req: HttpRequest, model: ServiceModel) -> str | None:
-        return None
+        try:
+            return action(form_params(req))
+        except SerializationError as err:
+            raise as_query_error(err) from None
 
     def parse(self, req: HttpRequest, op: OperationModel) -> dict[str, Any]:
-        raise AwsError("not yet")
+        try:
+            raw = decode_params(op.input_shape, form_params(req))
+            return check_input(op.input_shape, raw, _DECODER)
+        except (ValidationError, SerializationError) as err:
+            raise as_query_error(err) from None
 
     def serialize(
         self, op: OperationModel, result: dict[str, Any], ctx: RequestContext
     ) -> HttpResponse:
-        raise AwsError("not yet")
+        return HttpResponse(
+            200,
+            [("content-type", CONTENT_TYPE), ("x-amzn-requestid", ctx.request_id)],
+            result_document(op, result, ctx.request_id),
+        )
 
     def serialize_error(
         self, err: AwsError, model: ServiceModel, ctx: RequestContext
     ) -> HttpResponse:
-        return HttpResponse(err.status, [], err.message.encode())
+        body = error_document(model, err.code, err.message, err.sender_fault, ctx.request_id)
+        return HttpResponse(
+            err.status,
+            [("content-type", CONTENT_TYPE), ("x-amzn-requestid", ctx.request_id)],
+            body,
+        )
