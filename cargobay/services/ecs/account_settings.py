@@ -58,6 +58,8 @@ class AccountSettingOps(EcsBase):
             )
         size = page_size(req.get("maxResults"), default=LIST_PAGE, limit=LIST_PAGE)
         after = decode_token(req.get("nextToken"))
+        if after is not None and after not in NAMES:
+            raise InvalidParameterException("Invalid nextToken.")
         principal = settings_db.principal_for(ctx, req.get("principalArn"))
         names = [name] if name is not None else list(NAMES)
 
