@@ -95,7 +95,7 @@ class RestJsonProtocol:
             body, ctype = orjson.dumps(to_wire_names(shape, shaped or {})), JSON
         if status in _NO_BODY:
             body = b""
-        elif ctype:
+        elif ctype and not any(k == "content-type" for k, _ in headers):
             headers.insert(0, ("content-type", ctype))
         return HttpResponse(status, headers, body)
 
