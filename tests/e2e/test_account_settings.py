@@ -8,6 +8,7 @@ read-only; only the root user may set fargateTaskRetirementWaitPeriod.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -194,7 +195,7 @@ def test_list_account_settings_pages_by_at_most_ten(ecs: Any) -> None:
             break
     assert sizes == [3, 3, 3, 2]
     for bad in (0, 11):
-        error(lambda bad=bad: ecs.list_account_settings(maxResults=bad),
+        error(functools.partial(ecs.list_account_settings, maxResults=bad),
               "InvalidParameterException")
     error(lambda: ecs.list_account_settings(nextToken="!!"), "InvalidParameterException")
 

@@ -4,6 +4,7 @@ DeleteCluster, with every error ECS documents for them (and nothing changed afte
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -443,7 +444,7 @@ def test_operations_on_an_unknown_cluster_are_cluster_not_found(
     ecs: Any, call: Callable[[Any, str], Any]
 ) -> None:
     for ref in ("ghost", arn("ghost"), arn("ghost", "eu-west-1")):
-        assert error(lambda ref=ref: call(ecs, ref), "ClusterNotFoundException") == NOT_FOUND
+        assert error(functools.partial(call, ecs, ref), "ClusterNotFoundException") == NOT_FOUND
 
 
 def test_put_cluster_capacity_providers(ecs: Any) -> None:

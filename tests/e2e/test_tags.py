@@ -7,6 +7,7 @@ reserved (cannot be added or removed).  Every refused call changes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -141,7 +142,7 @@ def test_a_missing_cluster_is_cluster_not_found(ecs: Any, op: str) -> None:
     for arn in (f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/ghost",
                 f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/ghost",
                 f"arn:aws:ecs:{REGION}:111111111111:cluster/ghost"):
-        assert error(lambda arn=arn: OPS[op](ecs, arn),
+        assert error(functools.partial(OPS[op], ecs, arn),
                      "ClusterNotFoundException") == "Cluster not found."
 
 
@@ -154,7 +155,7 @@ def test_a_missing_cluster_is_cluster_not_found(ecs: Any, op: str) -> None:
 def test_a_missing_task_definition_or_service(ecs: Any, op: str, code: str) -> None:
     for arn in (f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:1",
                 f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/tagged/web"):
-        error(lambda arn=arn: OPS[op](ecs, arn), code)
+        error(functools.partial(OPS[op], ecs, arn), code)
 
 
 def test_tags_of_a_cluster_in_another_region_are_not_reachable(url: str, cluster: str) -> None:
