@@ -23,7 +23,8 @@ def test_every_setting_in_the_model_has_a_rule() -> None:
     import botocore.session
 
     model = botocore.session.get_session().get_service_model("ecs")
-    assert set(model.shape_for("SettingName").enum)  # type: ignore[attr-defined] == set(RULES)
+    names: list[str] = model.shape_for("SettingName").enum  # type: ignore[attr-defined]
+    assert set(names) == set(RULES)
     assert list(NAMES) == sorted(RULES)
 
 
