@@ -41,10 +41,11 @@ def request(protocol: str, op: OperationModel, params: dict[str, Any]) -> HttpRe
 
 
 def response(protocol: str, resp: HttpResponse, op: OperationModel) -> dict[str, Any]:
+    shape: Any = op.output_shape  # botocore's parsers take None for "no output"
     parsed: dict[str, Any] = create_parser(protocol).parse(
         # clients hand parsers case-insensitive headers
         {"status_code": resp.status, "headers": HTTPHeaderDict(resp.headers), "body": resp.body},
-        op.output_shape,
+        shape,
     )
     return parsed
 
