@@ -177,3 +177,19 @@ def test_tagging_with_the_aws_cli(url: str, cluster: str) -> None:
     assert out == {"tags": [{"key": "env", "value": "dev"}, {"key": "owner", "value": "ops"}]}
     bad = aws_cli(url, "ecs", "list-tags-for-resource", "--resource-arn", "nope", check=False)
     assert bad.returncode != 0 and "The ARN provided is invalid." in bad.stderr
+
+
+def test_tag_a_registered_task_definition(ecs: Any) -> None:
+    td = ecs.register_task_definition(
+        family="tagged-td", tags=[{"key": "app", "value": "web"}],
+        containerDefinitions=[{"name": "c", "image": "busybox", "memory": 128}],
+    )["taskDefinition"]
+    arn = td["taskDefinitionArn"]
+    assert arn == f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/tagged-td:1"
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "env", "value": "prod"}])
+    assert tags_of(ecs, arn) == {"app": "web", "env": "prod"}
+    ecs.untag_resource(resourceArn=arn, tagKeys=["app"])
+    assert tags_of(ecs, arn) == {"env": "prod"}
+    error(lambda: ecs.tag_resource(resourceArn=arn.replace(":1", ":2"),
+                                   tags=[{"key": "a", "value": "b"}]),
+          "ResourceNotFoundException")
