@@ -778,3 +778,20 @@ def test_list_and_delete_refusals(ecs: Any) -> None:
         ),
         "InvalidParameterException",
     )
+
+
+def test_list_order_is_lexicographic_by_family_name(ecs: Any) -> None:
+    """'By default (ASC) task definitions are listed lexicographically by family name and in
+    ascending numerical order by revision' (ListTaskDefinitions, ``sort``): "web" comes
+    before "web-api" although '-' sorts before the '/' of a store key."""
+    families = ["web-api", "web", "web2", "web_x", "Web"]
+    for name in families:
+        for _ in range(2):
+            register(ecs, name)
+    want = [td_arn(f, r) for f in sorted(families) for r in (1, 2)]
+    for sort, expected in (("ASC", want), ("DESC", want[::-1])):
+        pages = ecs.get_paginator("list_task_definitions").paginate(
+            sort=sort, PaginationConfig={"PageSize": 3}
+        )
+        got = [a for p in pages for a in p["taskDefinitionArns"]]
+        assert got == expected, sort

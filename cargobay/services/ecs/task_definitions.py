@@ -20,7 +20,8 @@ revision and counts, so that registering and describing by family read one docum
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
@@ -139,27 +140,25 @@ class TaskDefinitionOps(EcsBase):
     def list_task_definitions(self, ctx: RequestContext, req: Doc) -> Doc:
         status = req.get("status", "ACTIVE")
         size = page_size(req.get("maxResults"))
-        after = decode_token(req.get("nextToken"))
-        family = req.get("familyPrefix")
-        prefix = arns.scope_key(ctx, family, "") if family else arns.scope_prefix(ctx)
+        after = self._revision_token(ctx, req.get("nextToken"))
+        family = req.get("familyPrefix") or None
         if req.get("sort", "ASC") == "DESC":
             matching = [
-                (k, d["taskDefinitionArn"])
-                for k, d in self.store.scan(TABLE, prefix)
-                if d["status"] == status
+                (k, d) for k, d in self._revisions(ctx, family, None) if d["status"] == status
             ]
             matching.reverse()
-            items = [(k, v) for k, v in matching if after is None or k < after]
-            arns_page, token = take_page(items, size)
-        else:
-            arns_page, token = take_page(
-                (
-                    (k, d["taskDefinitionArn"])
-                    for k, d in self.store.scan(TABLE, prefix, after)
-                    if d["status"] == status
-                ),
-                size,
+            items = (
+                (k, d["taskDefinitionArn"])
+                for k, d in matching
+                if after is None or (d["family"], d["revision"]) < after
             )
+        else:
+            items = (
+                (k, d["taskDefinitionArn"])
+                for k, d in self._revisions(ctx, family, after)
+                if d["status"] == status
+            )
+        arns_page, token = take_page(items, size)
         out: Doc = {"taskDefinitionArns": arns_page}
         if token is not None:
             out["nextToken"] = token
@@ -272,6 +271,42 @@ class TaskDefinitionOps(EcsBase):
         return {"taskDefinitions": deleted, "failures": failures}
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _revisions(
+        self, ctx: RequestContext, family: str | None, after: tuple[str, int] | None
+    ) -> Iterator[tuple[str, Doc]]:
+        """Stored revisions in ECS's order: family names lexicographically, then revision
+        numbers; only after ``after`` (family, revision) when given.
+
+        Walking the families table first keeps the order right where the key order would
+        not ("web-api/..." sorts before "web/..." because '-' < '/').
+        """
+        families: Iterable[str]
+        if family is not None:
+            if after is not None and after[0] > family:
+                return
+            families = [family]
+        elif after is None:
+            families = (d["family"] for _, d in self.store.scan(FAMILIES, arns.scope_prefix(ctx)))
+        else:
+            rest = self.store.scan(FAMILIES, arns.scope_prefix(ctx), arns.scope_key(ctx, after[0]))
+            families = itertools.chain([after[0]], (d["family"] for _, d in rest))
+        for name in families:
+            start = None
+            if after is not None and name == after[0]:
+                start = arns.scope_key(ctx, name, f"{after[1]:010d}")
+            yield from self.store.scan(TABLE, arns.scope_key(ctx, name, ""), start)
+
+    def _revision_token(self, ctx: RequestContext, token: str | None) -> tuple[str, int] | None:
+        """The (family, revision) a ListTaskDefinitions nextToken continues after."""
+        key = decode_token(token)
+        if key is None:
+            return None
+        prefix = arns.scope_prefix(ctx)
+        family, _, revision = key[len(prefix) :].rpartition("/")
+        if not key.startswith(prefix) or not family or not revision.isdigit():
+            raise InvalidParameterException("Invalid nextToken.")
+        return family, int(revision)
 
     def _lookup(self, ctx: RequestContext, ref: TaskDefRef) -> Doc | None:
         revision = ref.revision

@@ -2,8 +2,8 @@
 
 Every refusal is a ``ClientException`` (HTTP 400) whose message is the text ECS answers
 with.  Messages marked ``# seen`` were copied from real ECS answers quoted in public bug
-reports; the others follow ECS's wording for the nearest case and are listed in
-docs/differences.md.
+reports; the others follow ECS's wording for the nearest case and are not yet confirmed
+against ECS.
 
 Rules, from the RegisterTaskDefinition API reference and "Task definition parameters":
 family and container names are up to 255 letters, numbers, hyphens and underscores; a
