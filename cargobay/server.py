@@ -62,6 +62,7 @@ class AsgiApp:
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=b"".join(chunks),
+            raw_path=(scope.get("raw_path") or b"").decode("latin-1"),
         )
         resp = self._own(req)
         if resp is None:

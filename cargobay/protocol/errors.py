@@ -36,9 +36,16 @@ class AwsError(Exception):
 
 
 class ValidationError(AwsError):
-    """Input that breaks the service model's constraints (json/rest: ValidationException)."""
+    """Input that breaks the service model's constraints (json/rest: ValidationException).
+
+    ``missing`` names the required members that were absent (query protocols answer
+    those with MissingParameter)."""
 
     code = "ValidationException"
+
+    def __init__(self, message: str = "", missing: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing or []
 
 
 class SerializationError(AwsError):

@@ -14,6 +14,8 @@ class HttpRequest:
     query_string: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    #: the path as sent, still percent-encoded ("" when unknown)
+    raw_path: str = ""
 
     @cached_property
     def query(self) -> list[tuple[str, str]]:

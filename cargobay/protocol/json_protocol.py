@@ -8,9 +8,10 @@ import orjson
 from botocore.model import OperationModel, ServiceModel
 
 from cargobay.protocol.base import RequestContext
-from cargobay.protocol.errors import AwsError, SerializationError
+from cargobay.protocol.errors import AwsError, SerializationError, ValidationError
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.protocol.output import Encoder, shape_output
+from cargobay.protocol.query_errors import as_query_error, error_shape_name, is_query_compatible
 from cargobay.protocol.validation import Decoder, check_input
 
 _DECODER = Decoder()
@@ -46,8 +47,13 @@ class JsonProtocol:
         return op if prefix and op else None
 
     def parse(self, req: HttpRequest, op: OperationModel) -> dict[str, Any]:
-        raw = load_json_body(req.body)
-        return check_input(op.input_shape, raw, _DECODER)
+        try:
+            raw = load_json_body(req.body)
+            return check_input(op.input_shape, raw, _DECODER)
+        except (ValidationError, SerializationError) as err:
+            if is_query_compatible(op.service_model):
+                raise as_query_error(err) from None
+            raise
 
     def serialize(
         self, op: OperationModel, result: dict[str, Any], ctx: RequestContext
@@ -65,7 +71,10 @@ class JsonProtocol:
     def serialize_error(
         self, err: AwsError, model: ServiceModel, ctx: RequestContext
     ) -> HttpResponse:
-        body = {"__type": err.code, "message": err.message}
+        code = err.code
+        if is_query_compatible(model):
+            code = error_shape_name(model, err.code)
+        body = {"__type": code, "message": err.message}
         headers = [
             ("content-type", content_type(model)),
             ("x-amzn-requestid", ctx.request_id),

@@ -12,24 +12,16 @@ instead:
 
 from __future__ import annotations
 
-import re
-
 from botocore.model import ServiceModel
 
 from cargobay.protocol.errors import AwsError, SerializationError, ValidationError
-
-#: what check_input writes for an absent required member (validation.py)
-_MISSING = re.compile(
-    r"Value null at '([^']+)' failed to satisfy constraint: Member must not be null"
-)
 
 
 def as_query_error(err: AwsError) -> AwsError:
     """The query-protocol error for an input error from check_input (others unchanged)."""
     if isinstance(err, ValidationError):
-        missing = _MISSING.search(err.message)
-        if missing:
-            name = missing.group(1)
+        if err.missing:
+            name = err.missing[0]
             return AwsError(
                 f"The request must contain the parameter {name}.", "MissingParameter", 400
             )

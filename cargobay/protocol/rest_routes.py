@@ -5,15 +5,17 @@ becomes a regular expression: ``{Label}`` matches one path segment, ``{Label+}``
 rest of the path; literal query parts (``?uploads``, ``?x-id=Op``) must be present.
 A model's table is built once; the most literal template that matches wins.
 
-The server hands the protocol layer a percent-decoded path, so a label whose value
-held ``%2F`` (an ARN as the last segment) reads as several segments; when no template
-matches strictly, templates are tried again with labels allowed to span segments.
+Matching uses the path as sent (``raw_path``, still percent-encoded), so a label
+whose value holds ``%2F`` (an ARN as the last segment) stays one segment and is decoded
+afterwards.  Where only the decoded path is known, templates are tried again with
+labels allowed to span segments.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from botocore.model import OperationModel, ServiceModel
 
@@ -36,7 +38,8 @@ class RestRoute:
     def match(self, req: HttpRequest, relaxed: bool = False) -> dict[str, str] | None:
         if req.method.upper() != self.method:
             return None
-        m = (self.relaxed if relaxed else self.strict).fullmatch(req.path)
+        raw = req.raw_path.partition("?")[0]
+        m = (self.relaxed if relaxed else self.strict).fullmatch(raw or req.path)
         if m is None:
             return None
         if self.query:
@@ -44,7 +47,8 @@ class RestRoute:
             for key, value in self.query:
                 if key not in present or (value is not None and present[key] != value):
                     return None
-        return dict(zip(self.labels, m.groups(), strict=True))
+        groups = [unquote(g) for g in m.groups()] if raw else list(m.groups())
+        return dict(zip(self.labels, groups, strict=True))
 
 
 def compile_route(op: OperationModel) -> RestRoute:

@@ -170,16 +170,19 @@ def check_input(shape: StructureShape | None, value: Any, decoder: Decoder) -> d
     if value is None:
         value = {}
     errors: list[str] = []
-    out = _walk(shape, value, "", decoder, errors)
+    missing: list[str] = []
+    out = _walk(shape, value, "", decoder, errors, missing)
     if errors:
         n = len(errors)
         head = f"{n} validation error{'s' if n > 1 else ''} detected: "
-        raise ValidationError(head + "; ".join(errors))
+        raise ValidationError(head + "; ".join(errors), missing)
     result: dict[str, Any] = out
     return result
 
 
-def _walk(shape: Shape, value: Any, path: str, dec: Decoder, errors: list[str]) -> Any:
+def _walk(
+    shape: Shape, value: Any, path: str, dec: Decoder, errors: list[str], missing: list[str]
+) -> Any:
     t = shape.type_name
     md = shape.metadata
     if t == "structure":
@@ -193,10 +196,11 @@ def _walk(shape: Shape, value: Any, path: str, dec: Decoder, errors: list[str]) 
         for name, member in members.items():
             sub = f"{path}.{name}" if path else name
             if name in value and value[name] is not None:
-                out[name] = _walk(member, value[name], sub, dec, errors)
+                out[name] = _walk(member, value[name], sub, dec, errors, missing)
         for name in shape.required_members:
             if name not in out:
                 sub = f"{path}.{name}" if path else name
+                missing.append(sub)
                 errors.append(
                     f"Value null at '{sub}' failed to satisfy constraint: "
                     "Member must not be null"
@@ -211,7 +215,7 @@ def _walk(shape: Shape, value: Any, path: str, dec: Decoder, errors: list[str]) 
         _length(len(value), md, value, path, errors)
         member = shape.member  # type: ignore[attr-defined]
         return [
-            _walk(member, item, f"{path}.{i + 1}.member", dec, errors)
+            _walk(member, item, f"{path}.{i + 1}.member", dec, errors, missing)
             for i, item in enumerate(value)
             if item is not None
         ]
@@ -222,8 +226,8 @@ def _walk(shape: Shape, value: Any, path: str, dec: Decoder, errors: list[str]) 
         key_shape = shape.key  # type: ignore[attr-defined]
         value_shape = shape.value  # type: ignore[attr-defined]
         return {
-            _walk(key_shape, k, f"{path}.key", dec, errors): _walk(
-                value_shape, v, f"{path}.value", dec, errors
+            _walk(key_shape, k, f"{path}.key", dec, errors, missing): _walk(
+                value_shape, v, f"{path}.value", dec, errors, missing
             )
             for k, v in value.items()
             if v is not None

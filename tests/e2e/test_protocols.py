@@ -416,3 +416,13 @@ def test_rest_json_unknown_path(url: str) -> None:
     with pytest.raises(ClientError) as e:
         efs.describe_file_systems()
     assert error_of(e) == ("UnknownOperationException", 404)
+
+
+def test_cloudwatch_json_missing_member_is_query_coded(url: str) -> None:
+    """CloudWatch is awsQueryCompatible: over JSON too, a missing member reads as the
+    query code MissingParameter (x-amzn-query-error), as botocore maps it."""
+    cwj = client("cloudwatch", url, parameter_validation=False)
+    with pytest.raises(ClientError) as e:
+        cwj.put_metric_data(MetricData=[{"MetricName": "m", "Value": 1.0}])
+    assert e.value.response["Error"]["Code"] == "MissingParameter"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
