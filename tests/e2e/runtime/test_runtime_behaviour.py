@@ -163,9 +163,7 @@ def test_user_is_switched(runtime_kind: str, tmp_path: Path) -> None:
 
 def test_ulimits_are_applied(runtime_kind: str, tmp_path: Path) -> None:
     async def body(rt: Runtime) -> tuple[ContainerStatus, str]:
-        spec = make_spec(
-            tmp_path, "ulimit -n; ulimit -Hn", ulimits=[Ulimit("nofile", 100, 200)]
-        )
+        spec = make_spec(tmp_path, "ulimit -n; ulimit -Hn", ulimits=[Ulimit("nofile", 100, 200)])
         return await run_to_exit(rt, spec)
 
     st, out = run(body, runtime_kind)
@@ -266,7 +264,7 @@ def _health_after(tmp_path: Path, check: HealthCheck) -> Callable[[Runtime], Awa
 
 def test_stats_report_cpu_memory_limit_and_processes(runtime_kind: str, tmp_path: Path) -> None:
     script = (
-        'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; '
+        "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; "
         'x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo ready; while :; do sleep 1; done'
     )
 
@@ -324,9 +322,7 @@ def test_docker_pull_of_a_missing_image_is_cannot_pull_container_error(
     )
 
 
-def test_docker_applies_labels_read_only_root_and_limits(
-    runtime_kind: str, tmp_path: Path
-) -> None:
+def test_docker_applies_labels_read_only_root_and_limits(runtime_kind: str, tmp_path: Path) -> None:
     if runtime_kind != "docker":
         pytest.skip("inspects the Docker container")
     labels = ecs_labels(
