@@ -13,8 +13,10 @@ belongs to the container.
   plus Docker's defaults when absent: ``PATH`` (Docker's default) and ``HOME`` (the
   user's home directory, else ``/``).
 - **Working directory** as given, else ``/`` (Docker's default); it must exist.
-- **User** ``name``, ``uid``, ``name:group`` or ``uid:gid``: switched to when the agent
-  runs as root; otherwise only the agent's own user is allowed.
+- **User** ``name``, ``uid``, ``name:group`` or ``uid:gid``: switched to (with
+  util-linux's ``setpriv``, which execs the command in the same process, so any event
+  loop can start it) when the agent runs as root; otherwise only the agent's own user
+  is allowed.
 - **stdout and stderr** are appended to ``log_path``.
 - **Memory hard limit**: the resident memory of the session's processes is summed
   every ``memory_poll_interval`` seconds on the clock; over the limit, every process
@@ -45,7 +47,7 @@ import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 from cargobay.agent.runtime.base import (
     DEFAULT_PATH,
@@ -103,7 +105,6 @@ class _Launch:
     argv: list[str]
     env: dict[str, str]
     cwd: str
-    creds: dict[str, Any]
 
 
 class ProcessRuntime:
@@ -143,7 +144,6 @@ class ProcessRuntime:
                 env=launch.env,
                 cwd=launch.cwd,
                 start_new_session=True,
-                **launch.creds,
             )
         except OSError as e:
             raise CannotStartContainerError(f'exec: "{c.spec.argv[0]}": {e.strerror or e}') from e
@@ -288,7 +288,6 @@ class ProcessRuntime:
                 env=launch.env,
                 cwd=launch.cwd,
                 start_new_session=True,
-                **launch.creds,
             )
         except (OSError, ValueError, CannotStartContainerError):
             return False
@@ -324,7 +323,7 @@ def _launch(spec: ContainerSpec, argv: list[str], *, ulimits: bool) -> _Launch:
             "no command: the process runtime has no image to supply one "
             "(give the container an entryPoint or command)"
         )
-    creds, home = _credentials(spec.user)
+    switch_user, home = _user_argv(spec.user)
     env = dict(spec.environment)
     env.setdefault("PATH", DEFAULT_PATH)
     env.setdefault("HOME", home)
@@ -334,16 +333,20 @@ def _launch(spec: ContainerSpec, argv: list[str], *, ulimits: bool) -> _Launch:
     program = argv[0]
     if "/" not in program and shutil.which(program, path=env["PATH"]) is None:
         raise CannotStartContainerError(f'exec: "{program}": executable file not found in $PATH')
-    if ulimits and spec.ulimits:
-        argv = [*_prlimit_argv(spec), *argv]
-    return _Launch(argv=list(argv), env=env, cwd=cwd, creds=creds)
+    # prlimit first: as root it may raise hard limits; then drop to the user.
+    argv = [*(_prlimit_argv(spec) if ulimits and spec.ulimits else []), *switch_user, *argv]
+    return _Launch(argv=argv, env=env, cwd=cwd)
+
+
+def _tool(name: str, purpose: str) -> str:
+    path = shutil.which(name, path=DEFAULT_PATH)
+    if path is None:
+        raise CannotStartContainerError(f"{purpose} need util-linux's {name}, not found")
+    return path
 
 
 def _prlimit_argv(spec: ContainerSpec) -> list[str]:
-    prlimit = shutil.which("prlimit", path=DEFAULT_PATH)
-    if prlimit is None:
-        raise CannotStartContainerError("ulimits need util-linux's prlimit, not found")
-    out = [prlimit]
+    out = [_tool("prlimit", "ulimits")]
     for u in spec.ulimits:
         if u.name not in ULIMIT_NAMES:
             raise CannotStartContainerError(f"invalid ulimit name: {u.name}")
@@ -352,11 +355,11 @@ def _prlimit_argv(spec: ContainerSpec) -> list[str]:
     return out
 
 
-def _credentials(user: str | None) -> tuple[dict[str, Any], str]:
-    """Popen's user/group arguments for ``user`` (Docker's forms) and its home."""
+def _user_argv(user: str | None) -> tuple[list[str], str]:
+    """The argv prefix that runs a command as ``user`` (Docker's forms), and its home."""
     me = os.getuid()
     if not user:
-        return {}, _home(me)
+        return [], _home(me)
     name, _, group = user.partition(":")
     try:
         uid = int(name)
@@ -385,8 +388,9 @@ def _credentials(user: str | None) -> tuple[dict[str, Any], str]:
     if me != 0:
         if uid != me:
             raise CannotStartContainerError(f"cannot run as user {user!r}: the agent is not root")
-        return {}, home
-    return {"user": uid, "group": gid, "extra_groups": []}, home
+        return [], home
+    setpriv = _tool("setpriv", "users")
+    return [setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"], home
 
 
 def _getpwuid(uid: int) -> pwd.struct_passwd | None:

@@ -23,7 +23,11 @@ from cargobay.agent.runtime import (
     ContainerHandle,
     ContainerSpec,
     ContainerState,
+    ContainerStatus,
+    HealthCheck,
+    HealthStatus,
     NoSuchContainerError,
+    Ulimit,
 )
 from cargobay.agent.runtime.base import DEFAULT_PATH
 from cargobay.agent.runtime.process import ProcessRuntime
@@ -218,3 +222,40 @@ def test_session_usage_sums_the_members_of_a_session() -> None:
             await proc.wait()
 
     asyncio.run(main())
+
+
+def test_the_process_runtime_runs_on_uvloop_too(tmp_path: Path) -> None:
+    # `cargobay up` serves on uvloop, whose subprocesses take fewer Popen options.
+    uvloop = pytest.importorskip("uvloop")
+    check = HealthCheck(("CMD-SHELL", "exit 0"), interval=0.2, retries=1)
+
+    async def main() -> tuple[ContainerStatus, ContainerStatus, str]:
+        rt = ProcessRuntime(RealClock(), memory_poll_interval=0.05)
+        user = "65534:65534" if os.getuid() == 0 else None
+        hog = spec(tmp_path, 'x=$(head -c 100000000 /dev/zero | tr "\\0" a)', memory=32)
+        sleeper = spec(
+            tmp_path,
+            "id -u; ulimit -n; sleep 30",
+            user=user,
+            ulimits=[Ulimit("nofile", 100, 100)],
+            health_check=check,
+        )
+        try:
+            h1 = await rt.create(hog)
+            await rt.start(h1)
+            oom = await asyncio.wait_for(rt.wait(h1), 20)
+            h2 = await rt.create(sleeper)
+            await rt.start(h2)
+            for _ in range(200):
+                if (await rt.status(h2)).health is HealthStatus.HEALTHY:
+                    break
+                await asyncio.sleep(0.02)
+            await rt.stop(h2, 5)
+            return oom, await rt.status(h2), (tmp_path / "c.log").read_text()
+        finally:
+            await rt.close()
+
+    oom, stopped, out = uvloop.run(main())
+    assert (oom.exit_code, oom.reason) == (137, OOM_REASON)
+    assert (stopped.exit_code, stopped.health) == (143, HealthStatus.HEALTHY)
+    assert out.split() == [str(65534 if os.getuid() == 0 else os.getuid()), "100"]
