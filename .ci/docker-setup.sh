@@ -16,7 +16,8 @@ have_engine() { docker info >/dev/null 2>&1; }
 
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-[ -x /bin/busybox ] || need+=(busybox-static)
+# The image needs the statically linked busybox (Debian's plain busybox is dynamic).
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 if [ "${#need[@]}" -gt 0 ]; then
     log "installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -235,7 +235,10 @@ class DockerRuntime:
     async def stats(self, handle: ContainerHandle) -> ContainerStats:
         self._box(handle)
         try:
-            doc = await self._call(self.api.stats, handle.id, stream=False, one_shot=True)
+            try:
+                doc = await self._call(self.api.stats, handle.id, stream=False, one_shot=True)
+            except docker.errors.InvalidVersion:  # engines before API 1.41: two samples
+                doc = await self._call(self.api.stats, handle.id, stream=False)
         except docker.errors.NotFound as e:
             raise NoSuchContainerError(_explain(e)) from e
         except docker.errors.APIError as e:

@@ -20,6 +20,7 @@ import pytest
 from cargobay.agent.runtime import (
     OOM_REASON,
     CannotPullContainerError,
+    CannotStartContainerError,
     ContainerHandle,
     ContainerSpec,
     ContainerState,
@@ -369,3 +370,23 @@ async def _logged(spec: ContainerSpec, text: str) -> bool:
     assert spec.log_path is not None
     path = Path(spec.log_path)
     return path.exists() and text in path.read_text()
+
+
+def test_a_missing_executable_is_cannot_start_container_error(
+    runtime_kind: str, tmp_path: Path
+) -> None:
+    async def body(rt: Runtime) -> tuple[str, ContainerState]:
+        spec = make_spec(tmp_path, "unused")
+        spec.command = ["no-such-program-xyz", "arg"]
+        handle = await rt.create(spec)
+        try:
+            with pytest.raises(CannotStartContainerError) as err:
+                await rt.start(handle)
+            return str(err.value), (await rt.status(handle)).state
+        finally:
+            await rt.remove(handle)
+
+    message, state = run(body, runtime_kind)
+    assert message.startswith("CannotStartContainerError: ")
+    assert 'exec: "no-such-program-xyz": executable file not found in $PATH' in message
+    assert state is ContainerState.CREATED
