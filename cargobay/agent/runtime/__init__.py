@@ -2,7 +2,19 @@
 
 ``docker`` runs containers on a Docker engine; ``process`` runs them as host
 processes, for machines without one.  :func:`open_runtime` picks one by name, or the
-Docker one when an engine answers.
+Docker one when an engine answers.  One container's life, as the agent drives it::
+
+    rt = await open_runtime(None, clock)
+    await rt.pull(spec.image)              # CannotPullContainerError → task STOPPED
+    handle = await rt.create(spec)         # CannotCreateContainerError
+    await rt.start(handle)                 # CannotStartContainerError
+    status = await rt.status(handle)       # .state, .health while it runs
+    status = await rt.wait(handle)         # .exit_code, .reason, .oom_killed once exited
+    await rt.stop(handle)                  # StopTask: SIGTERM, SIGKILL after stop_timeout
+    await rt.remove(handle)
+
+Every error is a :class:`ContainerRuntimeError` whose ``str()`` is the reason ECS
+shows (``"CannotPullContainerError: ..."``).
 """
 
 from __future__ import annotations

@@ -331,8 +331,13 @@ def _launch(spec: ContainerSpec, argv: list[str], *, ulimits: bool) -> _Launch:
     if not os.path.isdir(cwd):
         raise CannotStartContainerError(f"chdir to cwd ({cwd!r}): no such file or directory")
     program = argv[0]
-    if "/" not in program and shutil.which(program, path=env["PATH"]) is None:
-        raise CannotStartContainerError(f'exec: "{program}": executable file not found in $PATH')
+    if "/" not in program:
+        if shutil.which(program, path=env["PATH"]) is None:
+            raise CannotStartContainerError(
+                f'exec: "{program}": executable file not found in $PATH'
+            )
+    elif not os.access(os.path.join(cwd, program), os.X_OK):
+        raise CannotStartContainerError(f'exec: "{program}": permission denied or no such file')
     # prlimit first: as root it may raise hard limits; then drop to the user.
     argv = [*(_prlimit_argv(spec) if ulimits and spec.ulimits else []), *switch_user, *argv]
     return _Launch(argv=argv, env=env, cwd=cwd)

@@ -65,6 +65,7 @@ def gone(pid: int) -> bool:
     [
         ({"command": ["no-such-program-xyz"]}, 'exec: "no-such-program-xyz": executable file'),
         ({"command": []}, "no command"),
+        ({"command": ["/no/such/program"]}, 'exec: "/no/such/program": permission denied'),
         ({"command": ["true"], "working_directory": "/no/such/dir"}, "chdir to cwd"),
         ({"command": ["true"], "user": "no-such-user-xyz"}, "unable to find user"),
         ({"command": ["true"], "user": "0:no-such-group-xyz"}, "unable to find group"),
