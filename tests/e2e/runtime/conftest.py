@@ -36,3 +36,11 @@ def runtime_kind(request: pytest.FixtureRequest, docker_engine: bool) -> str:
     if kind == "docker" and not docker_engine:
         pytest.skip("no Docker engine answers (run .ci/docker-setup.sh)")
     return kind
+
+
+@pytest.fixture
+def docker(docker_engine: bool) -> str:
+    """For tests of the Docker runtime alone."""
+    if not docker_engine:
+        pytest.skip("no Docker engine answers (run .ci/docker-setup.sh)")
+    return "docker"

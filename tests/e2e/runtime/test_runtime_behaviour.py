@@ -8,6 +8,7 @@ them alike.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -151,7 +152,7 @@ def test_environment_is_exactly_the_given_one_and_working_directory_is_used(
 
 
 def test_user_is_switched(runtime_kind: str, tmp_path: Path) -> None:
-    if runtime_kind == "process" and __import__("os").getuid() != 0:
+    if runtime_kind == "process" and os.getuid() != 0:
         pytest.skip("switching user needs root")
 
     async def body(rt: Runtime) -> tuple[ContainerStatus, str]:
@@ -303,11 +304,7 @@ def test_pull_of_the_local_image_succeeds(runtime_kind: str) -> None:
     run(body, runtime_kind)
 
 
-def test_docker_pull_of_a_missing_image_is_cannot_pull_container_error(
-    runtime_kind: str,
-) -> None:
-    if runtime_kind != "docker":
-        pytest.skip("only an engine can miss an image")
+def test_docker_pull_of_a_missing_image_is_cannot_pull_container_error(docker: str) -> None:
     # A registry on a closed loopback port: the engine tries it and fails.
     image = "127.0.0.1:9/cargobay-test/missing:1.0"
 
@@ -316,16 +313,14 @@ def test_docker_pull_of_a_missing_image_is_cannot_pull_container_error(
             await rt.pull(image)
         return str(err.value)
 
-    message = run(body, runtime_kind)
+    message = run(body, docker)
     assert message.startswith(
         "CannotPullContainerError: pull image manifest has been retried 1 time(s): "
         "failed to resolve ref 127.0.0.1:9/cargobay-test/missing:1.0: "
     )
 
 
-def test_docker_applies_labels_read_only_root_and_limits(runtime_kind: str, tmp_path: Path) -> None:
-    if runtime_kind != "docker":
-        pytest.skip("inspects the Docker container")
+def test_docker_applies_labels_read_only_root_and_limits(docker: str, tmp_path: Path) -> None:
     labels = ecs_labels(
         cluster="default",
         container_name="web",
@@ -353,7 +348,7 @@ def test_docker_applies_labels_read_only_root_and_limits(runtime_kind: str, tmp_
             doc: dict[str, Any] = rt.api.inspect_container(handle.id)
             return doc
 
-    doc = run(body, runtime_kind)
+    doc = run(body, docker)
     assert labels.items() <= doc["Config"]["Labels"].items()
     assert doc["Config"]["StopTimeout"] == 3
     host = doc["HostConfig"]
