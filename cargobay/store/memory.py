@@ -101,7 +101,7 @@ class MemoryStore:
 
     # -- internals ---------------------------------------------------------------
     def _write(self, table: str, key: str, raw: bytes | None) -> None:
-        t = self._tables.setdefault(table, SortedDict())
+        t = self._table(table)
         old = t.get(key, _MISSING)
         if raw is None:
             t.pop(key, None)
@@ -124,7 +124,7 @@ class MemoryStore:
 
     def _rollback(self) -> None:
         for table, key, old in reversed(self._undo):
-            t = self._tables.setdefault(table, SortedDict())
+            t = self._table(table)
             if old is _MISSING:
                 t.pop(key, None)
             else:
@@ -132,11 +132,17 @@ class MemoryStore:
         self._undo.clear()
         self._pending.clear()
 
+    def _table(self, table: str) -> SortedDict:
+        t = self._tables.get(table)
+        if t is None:
+            t = self._tables[table] = SortedDict()
+        return t
+
     def _on_commit(self, changes: list[tuple[str, str, bytes | None]]) -> None:
         """Persist a committed change set (nothing to do in memory)."""
 
     def _load_raw(self, table: str, key: str, raw: bytes) -> None:
-        self._tables.setdefault(table, SortedDict())[key] = raw
+        self._table(table)[key] = raw
 
 
 def _load(raw: bytes) -> Doc:

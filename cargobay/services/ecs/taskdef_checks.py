@@ -18,10 +18,11 @@ be essential; the whole definition is at most 64 KiB.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from cargobay.services.ecs.errors import ClientException
 from cargobay.services.ecs.fargate_sizes import ec2_cpu_ok, fargate_size_ok
@@ -63,7 +64,7 @@ def check_family(family: str) -> None:
 def check_size(request: Doc) -> None:
     """ECS refuses a definition over 64 KiB (the request, tags aside)."""
     body = {k: v for k, v in request.items() if k != "tags"}
-    length = len(json.dumps(body, separators=(",", ":")).encode())
+    length = len(orjson.dumps(body))
     if length > MAX_DEFINITION_BYTES:
         raise _fail(  # seen
             f"Actual length: '{length}'. Max allowed length is '{MAX_DEFINITION_BYTES}' bytes."

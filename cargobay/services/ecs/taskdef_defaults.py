@@ -18,7 +18,6 @@ examples in the AWS CLI reference and real answers): every field as sent, plus
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 Doc = dict[str, Any]
@@ -66,7 +65,8 @@ def fill_port_mapping(pm: Doc, network_mode: str) -> Doc:
 
 
 def fill_container(c: Doc, network_mode: str) -> Doc:
-    out = copy.deepcopy(c)
+    # shallow: only top-level members are set here, nested ones are replaced, not changed
+    out = dict(c)
     out.setdefault("cpu", 0)
     out.setdefault("essential", True)
     for key in CONTAINER_LISTS:
@@ -86,8 +86,10 @@ def ordered(td: Doc) -> Doc:
 
 
 def registered_definition(request: Doc, *, cpu: int | None, memory: int | None) -> Doc:
-    """The stored form of a RegisterTaskDefinition request (without the server-set fields)."""
-    td = {k: copy.deepcopy(v) for k, v in request.items() if k != "tags"}
+    """The stored form of a RegisterTaskDefinition request (without the server-set fields).
+
+    Nothing nested in ``request`` is changed: containers are rebuilt, not edited."""
+    td = {k: v for k, v in request.items() if k != "tags"}
     mode = td.get("networkMode", "bridge")
     td["containerDefinitions"] = [fill_container(c, mode) for c in td["containerDefinitions"]]
     td.setdefault("volumes", [])
