@@ -34,6 +34,10 @@ class App:
         self.config = config or Config()
         self.clock: Clock = clock or RealClock()
         self.store: Store = store if store is not None else open_store(self.config.store_path())
+        from cargobay.services.ecs.agent_channel import AgentChannel
+
+        #: the long poll agents receive their tasks through (docs/agent-protocol.md)
+        self.agent_channel = AgentChannel(self)
         self.services = services(self)
         self.dispatcher = Dispatcher(
             self.services,

@@ -65,6 +65,8 @@ class AsgiApp:
             raw_path=(scope.get("raw_path") or b"").decode("latin-1"),
         )
         resp = self._own(req)
+        if resp is None and req.path.startswith("/_cargobay/agent/"):
+            resp = await self.app.agent_channel.handle(req)
         if resp is None:
             resp = await self.app.dispatcher.handle(req)
         await send(
