@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -52,6 +52,21 @@ def client(service: str, url: str, region: str = REGION, **config: Any) -> Any:
         config=BotoConfig(retries={"max_attempts": 1}, **config),
         **CREDS,
     )
+
+
+def expect_error(call: Callable[[], Any], code: str, status: int = 400) -> str:
+    """Run ``call``; it must fail with AWS error ``code`` and HTTP ``status``.
+
+    Returns the error message."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        call()
+    resp = info.value.response
+    assert resp["Error"]["Code"] == code, resp["Error"]
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status
+    return str(resp["Error"]["Message"])
 
 
 def post(url: str) -> int:

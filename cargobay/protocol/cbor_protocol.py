@@ -15,11 +15,15 @@ import cbor2
 from botocore.model import OperationModel, ServiceModel
 
 from cargobay.protocol.base import RequestContext
-from cargobay.protocol.errors import AwsError, SerializationError, ValidationError
+from cargobay.protocol.errors import AwsError, SerializationError
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.protocol.json_protocol import query_compatible_header
 from cargobay.protocol.output import Encoder, shape_output
-from cargobay.protocol.query_errors import as_query_error, error_shape_name, is_query_compatible
+from cargobay.protocol.query_errors import (
+    error_shape_name,
+    is_query_compatible,
+    query_coded_input_errors,
+)
 from cargobay.protocol.validation import Decoder, check_input
 from cargobay.protocol.wire_names import to_member_names
 from cargobay.protocol.xml_output import epoch
@@ -62,7 +66,7 @@ class CborProtocol:
         return None
 
     def parse(self, req: HttpRequest, op: OperationModel) -> dict[str, Any]:
-        try:
+        with query_coded_input_errors(op.service_model):
             raw = load_cbor_body(req.body)
             if not isinstance(raw, dict):
                 raise SerializationError("The request body must be a CBOR map")
@@ -70,10 +74,6 @@ class CborProtocol:
             if shape is None:
                 return {}
             return check_input(shape, to_member_names(shape, raw), _DECODER)
-        except (ValidationError, SerializationError) as err:
-            if is_query_compatible(op.service_model):
-                raise as_query_error(err) from None
-            raise
 
     def serialize(
         self, op: OperationModel, result: dict[str, Any], ctx: RequestContext

@@ -8,10 +8,14 @@ import orjson
 from botocore.model import OperationModel, ServiceModel
 
 from cargobay.protocol.base import RequestContext
-from cargobay.protocol.errors import AwsError, SerializationError, ValidationError
+from cargobay.protocol.errors import AwsError, SerializationError
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.protocol.output import Encoder, shape_output
-from cargobay.protocol.query_errors import as_query_error, error_shape_name, is_query_compatible
+from cargobay.protocol.query_errors import (
+    error_shape_name,
+    is_query_compatible,
+    query_coded_input_errors,
+)
 from cargobay.protocol.validation import Decoder, check_input
 
 _DECODER = Decoder()
@@ -47,13 +51,8 @@ class JsonProtocol:
         return op if prefix and op else None
 
     def parse(self, req: HttpRequest, op: OperationModel) -> dict[str, Any]:
-        try:
-            raw = load_json_body(req.body)
-            return check_input(op.input_shape, raw, _DECODER)
-        except (ValidationError, SerializationError) as err:
-            if is_query_compatible(op.service_model):
-                raise as_query_error(err) from None
-            raise
+        with query_coded_input_errors(op.service_model):
+            return check_input(op.input_shape, load_json_body(req.body), _DECODER)
 
     def serialize(
         self, op: OperationModel, result: dict[str, Any], ctx: RequestContext

@@ -12,6 +12,9 @@ instead:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from botocore.model import ServiceModel
 
 from cargobay.protocol.errors import AwsError, SerializationError, ValidationError
@@ -29,6 +32,17 @@ def as_query_error(err: AwsError) -> AwsError:
     if isinstance(err, SerializationError):
         return AwsError(err.message, "InvalidParameterValue", 400)
     return err
+
+
+@contextmanager
+def query_coded_input_errors(model: ServiceModel) -> Iterator[None]:
+    """Within: input errors of an awsQueryCompatible service take their query codes."""
+    try:
+        yield
+    except (ValidationError, SerializationError) as err:
+        if is_query_compatible(model):
+            raise as_query_error(err) from None
+        raise
 
 
 def is_query_compatible(model: ServiceModel) -> bool:

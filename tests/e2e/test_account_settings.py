@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.support import aws_cli, client
+from tests.support import expect_error as error
 
 ACCOUNT = "000000000000"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
@@ -65,14 +64,6 @@ INVALID = [
     ("fargateEventWindows", ""),
 ]
 
-
-def error(call: Callable[[], Any], code: str, status: int = 400) -> str:
-    with pytest.raises(ClientError) as info:
-        call()
-    resp = info.value.response
-    assert resp["Error"]["Code"] == code, resp["Error"]
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status
-    return str(resp["Error"]["Message"])
 
 
 def effective(ecs: Any, **kwargs: Any) -> dict[str, tuple[str, str]]:

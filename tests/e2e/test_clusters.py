@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.support import aws_cli, client
+from tests.support import expect_error as error
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -32,15 +32,6 @@ NOT_FOUND = "Cluster not found."
 def arn(name: str, region: str = REGION) -> str:
     return f"arn:aws:ecs:{region}:{ACCOUNT}:cluster/{name}"
 
-
-def error(call: Callable[[], Any], code: str, status: int = 400) -> str:
-    """Run ``call``; it must fail with ``code`` and ``status``.  Returns the message."""
-    with pytest.raises(ClientError) as info:
-        call()
-    resp = info.value.response
-    assert resp["Error"]["Code"] == code, resp["Error"]
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status
-    return str(resp["Error"]["Message"])
 
 
 def names(ecs: Any) -> list[str]:

@@ -13,22 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.support import aws_cli, client
+from tests.support import expect_error as error
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 CLUSTER = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/tagged"
 
-
-def error(call: Callable[[], Any], code: str, status: int = 400) -> str:
-    with pytest.raises(ClientError) as info:
-        call()
-    resp = info.value.response
-    assert resp["Error"]["Code"] == code, resp["Error"]
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status
-    return str(resp["Error"]["Message"])
 
 
 def tags_of(ecs: Any, arn: str = CLUSTER) -> dict[str, str]:
