@@ -1,8 +1,9 @@
-"""``cargobay up | server``: the command line."""
+"""``cargobay up | server | agent``: the command line."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 
@@ -20,9 +21,35 @@ def _server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", help="debug, info, warning (CARGOBAY_LOG_LEVEL)")
 
 
+def _runtime_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--runtime",
+        choices=("docker", "process"),
+        help="how tasks run (CARGOBAY_RUNTIME; default: docker if an engine answers, else process)",
+    )
+
+
+def _agent_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint", required=True, help="the control plane's URL")
+    p.add_argument("--cluster", default="default", help="cluster to join (default: default)")
+    _runtime_flag(p)
+    p.add_argument("--data-dir", help="the agent's state and container logs (default: none)")
+    p.add_argument("--cpu", type=int, help="CPU units to offer (default: 1024 per core)")
+    p.add_argument("--memory", type=int, help="MiB to offer (default: host memory less 256)")
+    p.add_argument(
+        "--attribute",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an instance attribute (repeatable), e.g. ecs.availability-zone=us-east-1b",
+    )
+    p.add_argument("--region", default=None, help="region (CARGOBAY_REGION, default us-east-1)")
+    p.add_argument("--log-level", help="debug, info, warning (CARGOBAY_LOG_LEVEL)")
+
+
 def config_from(args: argparse.Namespace) -> Config:
     cfg = Config()
-    for name in ("host", "port", "data_dir", "account_id", "region", "log_level"):
+    for name in ("host", "port", "data_dir", "account_id", "region", "log_level", "runtime"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
@@ -48,17 +75,82 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"cargobay {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _server_flags(sub.add_parser("server", help="run the control plane"))
-    _server_flags(sub.add_parser("up", help="run the control plane and a local instance"))
+    up = sub.add_parser("up", help="run the control plane and a local instance")
+    _server_flags(up)
+    _runtime_flag(up)
+    _agent_flags(sub.add_parser("agent", help="run an agent (a container instance) on this host"))
     args = parser.parse_args(argv)
     cfg = config_from(args)
     logging.basicConfig(
         level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.command == "agent":
+        return run_agent(args, cfg)
     from cargobay.server import serve
 
     if args.command == "up":
+        if not _runtime_usable(cfg.runtime):
+            print("cargobay: --runtime docker: no Docker engine answers", file=sys.stderr)
+            return 2
+        from cargobay.agent.embedded import AppWithAgent
+
         print(_banner(cfg), file=sys.stderr, flush=True)
+        serve(cfg, AppWithAgent(cfg))
+        return 0
     serve(cfg)
+    return 0
+
+
+def _runtime_usable(kind: str | None) -> bool:
+    if kind != "docker":
+        return True
+    from cargobay.agent.runtime.docker import engine_answers
+
+    return engine_answers()
+
+
+def run_agent(args: argparse.Namespace, cfg: Config) -> int:
+    """``cargobay agent``: run until SIGTERM/SIGINT (exit 0); 2 for bad flags."""
+    import asyncio
+    import signal
+
+    from cargobay.agent.agent import Agent, AgentConfig
+    from cargobay.agent.registration import parse_attribute
+
+    try:
+        attributes = dict(parse_attribute(a) for a in args.attribute)
+    except ValueError as e:
+        print(f"cargobay agent: {e}", file=sys.stderr)
+        return 2
+    if not _runtime_usable(cfg.runtime):
+        print("cargobay agent: --runtime docker: no Docker engine answers", file=sys.stderr)
+        return 2
+    config = AgentConfig(
+        endpoint=args.endpoint,
+        cluster=args.cluster,
+        runtime=cfg.runtime,
+        data_dir=args.data_dir,
+        cpu=args.cpu,
+        memory=args.memory,
+        attributes=attributes,
+        region=cfg.region,
+    )
+
+    async def main() -> None:
+        agent = Agent(config)
+        task = asyncio.ensure_future(agent.run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
     return 0
 
 

@@ -19,6 +19,9 @@ class Config:
     account_id: str = field(default_factory=lambda: _env("ACCOUNT_ID", "000000000000"))
     region: str = field(default_factory=lambda: _env("REGION", "us-east-1"))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "warning"))
+    #: the embedded agent's runtime (``cargobay up``): docker, process, None: docker if
+    #: an engine answers
+    runtime: str | None = field(default_factory=lambda: _env("RUNTIME", "") or None)
 
     @property
     def endpoint(self) -> str:

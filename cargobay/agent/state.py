@@ -1,0 +1,123 @@
+"""The agent's own small state file, ``<data-dir>/agent-state.json``.
+
+It keeps what a restarted agent needs to be the same instance and not to run a task
+twice: the cluster, the container instance ARN and the made-up EC2 instance id, and for
+each task it still holds: the assignment, the containers' runtime handles, the known
+status and the last status the control plane acknowledged.  Written whole to a temporary
+file and renamed over the old one, so a crash leaves either the old or the new file.
+Without a data dir the state lives in memory only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+FILE_NAME = "agent-state.json"
+FORMAT = 1
+
+
+@dataclass
+class ContainerRecord:
+    name: str
+    runtime_id: str | None = None
+    engine_name: str | None = None
+    status: str = "PENDING"  # PENDING, RUNNING, STOPPED
+    exit_code: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class TaskRecord:
+    task_arn: str
+    assignment: dict[str, Any]
+    known_status: str = "NONE"
+    sent_status: str = "NONE"
+    containers: dict[str, ContainerRecord] = field(default_factory=dict)
+    final: dict[str, Any] | None = None  # the STOPPED report, once known
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "taskArn": self.task_arn,
+            "assignment": self.assignment,
+            "knownStatus": self.known_status,
+            "sentStatus": self.sent_status,
+            "containers": {n: vars(c) for n, c in self.containers.items()},
+            "final": self.final,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> TaskRecord:
+        return cls(
+            task_arn=str(doc["taskArn"]),
+            assignment=dict(doc.get("assignment") or {}),
+            known_status=str(doc.get("knownStatus", "NONE")),
+            sent_status=str(doc.get("sentStatus", "NONE")),
+            containers={
+                str(n): ContainerRecord(**c) for n, c in (doc.get("containers") or {}).items()
+            },
+            final=doc.get("final"),
+        )
+
+
+@dataclass
+class AgentState:
+    cluster: str | None = None
+    instance_arn: str | None = None
+    instance_id: str | None = None
+    runtime: str | None = None
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+
+
+class StateFile:
+    """Load and save :class:`AgentState` under ``data_dir`` (None: memory only)."""
+
+    def __init__(self, data_dir: str | None) -> None:
+        self.path = os.path.join(data_dir, FILE_NAME) if data_dir else None
+
+    def load(self) -> AgentState:
+        if self.path is None or not os.path.exists(self.path):
+            return AgentState()
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            return AgentState()
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            return AgentState()
+        return AgentState(
+            cluster=doc.get("cluster"),
+            instance_arn=doc.get("instanceArn"),
+            instance_id=doc.get("instanceId"),
+            runtime=doc.get("runtime"),
+            tasks={
+                str(t["taskArn"]): TaskRecord.from_doc(t)
+                for t in doc.get("tasks") or []
+                if isinstance(t, dict) and "taskArn" in t
+            },
+        )
+
+    def save(self, state: AgentState) -> None:
+        if self.path is None:
+            return
+        doc = {
+            "format": FORMAT,
+            "cluster": state.cluster,
+            "instanceArn": state.instance_arn,
+            "instanceId": state.instance_id,
+            "runtime": state.runtime,
+            "tasks": [t.to_doc() for t in state.tasks.values()],
+        }
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        tmp = f"{self.path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(doc, f, separators=(",", ":"))
+        os.replace(tmp, self.path)
+
+    def remove(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path)
