@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -361,7 +362,9 @@ class Agent:
     def _log_path(self, task_id: str, container: str) -> str | None:
         if self._log_dir is None:
             self._log_dir = self.config.data_dir or tempfile.mkdtemp(prefix="cargobay-agent-")
-        return log_path(self._log_dir, task_id, container)
+        path = log_path(self._log_dir, task_id, container)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return path
 
     def _log_started(self, path: str, task_id: str, container: str) -> None:
         if self.echo is not None:

@@ -37,7 +37,7 @@ class ClientException(AwsError):
 
 
 class FakeEcs:
-    def __init__(self, heartbeat_timeout: float = 30.0) -> None:
+    def __init__(self, heartbeat_timeout: float = 30.0, task_timeout: float = 300.0) -> None:
         self.lock = threading.Lock()
         self.clusters: set[str] = set()
         self.instances: dict[str, Req] = {}
@@ -48,6 +48,7 @@ class FakeEcs:
         self.registrations: list[Req] = []
         self.version = 0
         self.heartbeat_timeout = heartbeat_timeout
+        self.task_timeout = task_timeout
 
     # -- ECS API ---------------------------------------------------------------------
 
@@ -95,9 +96,14 @@ class FakeEcs:
         td = self.taskdefs[req["taskDefinition"]] if req["taskDefinition"].startswith("arn:") \
             else max((d for d in self.taskdefs.values() if d["family"] == req["taskDefinition"]),
                      key=lambda d: d["revision"])
+        cluster = req.get("cluster", "default").rsplit("/", 1)[-1]
         with self.lock:
-            inst = next(iter(self.instances))
-            cluster = inst.split("/")[-2]
+            self._liveness()
+            live = [a for a, i in self.instances.items()
+                    if a.split("/")[-2] == cluster and i["agentConnected"]]
+            if not live:
+                return {"tasks": [], "failures": [{"reason": "AGENT"}]}
+            inst = live[-1]
             arn = f"{PREFIX}:task/{cluster}/{uuid.uuid4().hex}"
             task = {
                 "taskArn": arn, "clusterArn": f"{PREFIX}:cluster/{cluster}",
@@ -225,9 +231,17 @@ class FakeEcs:
 
     def _liveness(self) -> None:
         now = time.time()
-        for inst in self.instances.values():
+        for arn, inst in self.instances.items():
             if now - inst["lastSeen"] > self.heartbeat_timeout:
                 inst["agentConnected"] = False
+            if now - inst["lastSeen"] > self.task_timeout:
+                for t in self.tasks.values():
+                    if t["containerInstanceArn"] == arn and t["lastStatus"] != "STOPPED":
+                        t.update(lastStatus="STOPPED", desiredStatus="STOPPED", stoppedAt=now,
+                                 stopCode="TaskFailedToStart",
+                                 stoppedReason="Task stopped: the container instance's agent "
+                                               "stopped answering")
+                        t["_history"].append(["STOPPED", now])
 
     def history(self, arn: str) -> list[str]:
         with self.lock:
