@@ -64,7 +64,8 @@ def container_metadata(runner: TaskRunner, c: ContainerRun) -> dict[str, Any]:
         "ImageID": None,
         "Labels": dict(spec.labels) if spec is not None else None,
         "DesiredStatus": "STOPPED" if runner.desired == "STOPPED" else "RUNNING",
-        "KnownStatus": c.status,
+        # a container asking about itself is running, even before start() returned
+        "KnownStatus": "RUNNING" if c.status == "PENDING" and c.start_requested else c.status,
         "ExitCode": c.exit_code if c.status == "STOPPED" else None,
         "Limits": {"CPU": limits["cpu"] or 0, "Memory": limits["memory"] or 0},
         "CreatedAt": rfc3339(c.created_at),

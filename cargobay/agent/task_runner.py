@@ -101,6 +101,7 @@ class ContainerRun:
     handle: ContainerHandle | None = None
     status: str = "PENDING"  # ECS's container lastStatus: PENDING, RUNNING, STOPPED
     started: bool = False
+    start_requested: bool = False  # the runtime was asked to start it (it may run already)
     exit_code: int | None = None
     reason: str | None = None
     health: HealthStatus = HealthStatus.UNKNOWN
@@ -390,6 +391,7 @@ class TaskRunner:
         try:
             c.handle = await rt.create(c.spec)
             self._remember(c)
+            c.start_requested = True
             await rt.start(c.handle)
         except ContainerRuntimeError as e:
             self._container_failed(c, e.reason)

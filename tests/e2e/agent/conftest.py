@@ -36,8 +36,9 @@ def docker_engine() -> bool:
         if os.environ.get("CARGOBAY_REQUIRE_DOCKER") == "1":
             pytest.fail("CARGOBAY_REQUIRE_DOCKER=1 but no Docker engine answers")
         return False
-    subprocess.run(["bash", str(ROOT / "tests/images/build.sh")], check=True, timeout=300,
-                   capture_output=True)
+    subprocess.run(
+        ["bash", str(ROOT / "tests/images/build.sh")], check=True, timeout=300, capture_output=True
+    )
     return True
 
 
@@ -70,23 +71,38 @@ class Env:
     families: list[str] = field(default_factory=list)
 
     def start_agent(self, **kw: Any) -> AgentThread:
-        config = AgentConfig(endpoint=self.url, cluster=self.cluster, runtime=self.runtime,
-                             data_dir=str(self.data_dir), **kw)
+        config = AgentConfig(
+            endpoint=self.url,
+            cluster=self.cluster,
+            runtime=self.runtime,
+            data_dir=str(self.data_dir),
+            **kw,
+        )
         self.agent = AgentThread(config).start()
         return self.agent
 
     def container(self, name: str, script: str, **kw: Any) -> dict[str, Any]:
-        return {"name": name, "image": TEST_IMAGE, "command": ["sh", "-c", script],
-                "memory": 64, **kw}
+        return {
+            "name": name,
+            "image": TEST_IMAGE,
+            "command": ["sh", "-c", script],
+            "memory": 64,
+            **kw,
+        }
 
-    def run(self, *containers: dict[str, Any], overrides: dict[str, Any] | None = None,
-            **taskdef: Any) -> str:
+    def run(
+        self, *containers: dict[str, Any], overrides: dict[str, Any] | None = None, **taskdef: Any
+    ) -> str:
         family = f"fam-{uuid.uuid4().hex[:8]}"
         taskdef.setdefault("networkMode", "host")
-        self.ecs.register_task_definition(family=family, containerDefinitions=list(containers),
-                                          **taskdef)
-        resp = self.ecs.run_task(cluster=self.cluster, taskDefinition=family,
-                                 **({"overrides": overrides} if overrides else {}))
+        self.ecs.register_task_definition(
+            family=family, containerDefinitions=list(containers), **taskdef
+        )
+        resp = self.ecs.run_task(
+            cluster=self.cluster,
+            taskDefinition=family,
+            **({"overrides": overrides} if overrides else {}),
+        )
         assert resp["tasks"], resp["failures"]
         return str(resp["tasks"][0]["taskArn"])
 
@@ -96,8 +112,16 @@ class Env:
         return dict(tasks[0])
 
     def wait(self, arn: str, status: str = "STOPPED", timeout: float = WAIT) -> dict[str, Any]:
-        order = ["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING",
-                 "DEPROVISIONING", "STOPPED"]
+        order = [
+            "PROVISIONING",
+            "PENDING",
+            "ACTIVATING",
+            "RUNNING",
+            "DEACTIVATING",
+            "STOPPING",
+            "DEPROVISIONING",
+            "STOPPED",
+        ]
         deadline = time.monotonic() + timeout
         while True:
             task = self.describe(arn)
@@ -126,8 +150,14 @@ class Env:
 @pytest.fixture
 def env(runtime_kind: str, fake_plane: tuple[str, FakeEcs], tmp_path: Path) -> Iterator[Env]:
     url, fake = fake_plane
-    e = Env(url=url, cluster=f"c-{uuid.uuid4().hex[:8]}", runtime=runtime_kind,
-            data_dir=tmp_path / "agent", ecs=client("ecs", url), fake=fake)
+    e = Env(
+        url=url,
+        cluster=f"c-{uuid.uuid4().hex[:8]}",
+        runtime=runtime_kind,
+        data_dir=tmp_path / "agent",
+        ecs=client("ecs", url),
+        fake=fake,
+    )
     e.start_agent()
     try:
         yield e
@@ -142,7 +172,9 @@ def remove_containers(cluster: str) -> None:
     """Docker containers outlive their agent on purpose: remove the test's own."""
     ids = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label=com.amazonaws.ecs.cluster={cluster}"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     ).stdout.split()
     if ids:
         subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=60)

@@ -27,8 +27,16 @@ from cargobay.store.memory import MemoryStore
 
 Req = dict[str, Any]
 PREFIX = "arn:aws:ecs:us-east-1:000000000000"
-ORDER = ["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING",
-         "DEPROVISIONING", "STOPPED"]
+ORDER = [
+    "PROVISIONING",
+    "PENDING",
+    "ACTIVATING",
+    "RUNNING",
+    "DEACTIVATING",
+    "STOPPING",
+    "DEPROVISIONING",
+    "STOPPED",
+]
 
 
 class ClientException(AwsError):
@@ -55,8 +63,13 @@ class FakeEcs:
     def create_cluster(self, ctx: RequestContext, req: Req) -> Req:
         name = req.get("clusterName", "default")
         self.clusters.add(name)
-        return {"cluster": {"clusterName": name, "clusterArn": f"{PREFIX}:cluster/{name}",
-                            "status": "ACTIVE"}}
+        return {
+            "cluster": {
+                "clusterName": name,
+                "clusterArn": f"{PREFIX}:cluster/{name}",
+                "status": "ACTIVE",
+            }
+        }
 
     def register_container_instance(self, ctx: RequestContext, req: Req) -> Req:
         cluster = req.get("cluster", "default").rsplit("/", 1)[-1]
@@ -70,52 +83,84 @@ class FakeEcs:
             if not arn:
                 arn = f"{PREFIX}:container-instance/{cluster}/{uuid.uuid4().hex}"
             inst = self.instances.setdefault(arn, {"containerInstanceArn": arn})
-            inst.update({"status": "ACTIVE", "agentConnected": True, "lastSeen": time.time(),
-                         "attributes": req.get("attributes", []),
-                         "registeredResources": req.get("totalResources", []),
-                         "versionInfo": req.get("versionInfo", {})})
+            inst.update(
+                {
+                    "status": "ACTIVE",
+                    "agentConnected": True,
+                    "lastSeen": time.time(),
+                    "attributes": req.get("attributes", []),
+                    "registeredResources": req.get("totalResources", []),
+                    "versionInfo": req.get("versionInfo", {}),
+                }
+            )
             return {"containerInstance": {k: v for k, v in inst.items() if k != "lastSeen"}}
 
     def describe_container_instances(self, ctx: RequestContext, req: Req) -> Req:
         with self.lock:
             self._liveness()
-            out = [{k: v for k, v in self.instances[a].items() if k != "lastSeen"}
-                   for a in req["containerInstances"] if a in self.instances]
+            out = [
+                {k: v for k, v in self.instances[a].items() if k != "lastSeen"}
+                for a in req["containerInstances"]
+                if a in self.instances
+            ]
         return {"containerInstances": out, "failures": []}
 
     def register_task_definition(self, ctx: RequestContext, req: Req) -> Req:
         family = req["family"]
         rev = 1 + sum(1 for d in self.taskdefs.values() if d["family"] == family)
         arn = f"{PREFIX}:task-definition/{family}:{rev}"
-        doc = {**copy.deepcopy(req), "taskDefinitionArn": arn, "revision": rev,
-               "status": "ACTIVE", "networkMode": req.get("networkMode", "bridge")}
+        doc = {
+            **copy.deepcopy(req),
+            "taskDefinitionArn": arn,
+            "revision": rev,
+            "status": "ACTIVE",
+            "networkMode": req.get("networkMode", "bridge"),
+        }
         self.taskdefs[arn] = doc
         return {"taskDefinition": doc}
 
     def run_task(self, ctx: RequestContext, req: Req) -> Req:
-        td = self.taskdefs[req["taskDefinition"]] if req["taskDefinition"].startswith("arn:") \
-            else max((d for d in self.taskdefs.values() if d["family"] == req["taskDefinition"]),
-                     key=lambda d: d["revision"])
+        td = (
+            self.taskdefs[req["taskDefinition"]]
+            if req["taskDefinition"].startswith("arn:")
+            else max(
+                (d for d in self.taskdefs.values() if d["family"] == req["taskDefinition"]),
+                key=lambda d: d["revision"],
+            )
+        )
         cluster = req.get("cluster", "default").rsplit("/", 1)[-1]
         with self.lock:
             self._liveness()
-            live = [a for a, i in self.instances.items()
-                    if a.split("/")[-2] == cluster and i["agentConnected"]]
+            live = [
+                a
+                for a, i in self.instances.items()
+                if a.split("/")[-2] == cluster and i["agentConnected"]
+            ]
             if not live:
                 return {"tasks": [], "failures": [{"reason": "AGENT"}]}
             inst = live[-1]
             arn = f"{PREFIX}:task/{cluster}/{uuid.uuid4().hex}"
             task = {
-                "taskArn": arn, "clusterArn": f"{PREFIX}:cluster/{cluster}",
-                "taskDefinitionArn": td["taskDefinitionArn"], "containerInstanceArn": inst,
-                "lastStatus": "PROVISIONING", "desiredStatus": "RUNNING",
-                "createdAt": time.time(), "launchType": "EC2",
+                "taskArn": arn,
+                "clusterArn": f"{PREFIX}:cluster/{cluster}",
+                "taskDefinitionArn": td["taskDefinitionArn"],
+                "containerInstanceArn": inst,
+                "lastStatus": "PROVISIONING",
+                "desiredStatus": "RUNNING",
+                "createdAt": time.time(),
+                "launchType": "EC2",
                 "overrides": req.get("overrides", {}),
-                "containers": [{"name": c["name"], "lastStatus": "PENDING",
-                                "containerArn": f"{PREFIX}:container/{uuid.uuid4().hex}",
-                                "taskArn": arn}
-                               for c in td["containerDefinitions"]],
-                "_td": td, "_history": [["PROVISIONING", time.time()]],
+                "containers": [
+                    {
+                        "name": c["name"],
+                        "lastStatus": "PENDING",
+                        "containerArn": f"{PREFIX}:container/{uuid.uuid4().hex}",
+                        "taskArn": arn,
+                    }
+                    for c in td["containerDefinitions"]
+                ],
+                "_td": td,
+                "_history": [["PROVISIONING", time.time()]],
             }
             self.tasks[arn] = task
             self.version += 1
@@ -135,8 +180,10 @@ class FakeEcs:
     def describe_tasks(self, ctx: RequestContext, req: Req) -> Req:
         with self.lock:
             self._liveness()
-            return {"tasks": [self._public(self.tasks[a]) for a in req["tasks"] if a in self.tasks],
-                    "failures": []}
+            return {
+                "tasks": [self._public(self.tasks[a]) for a in req["tasks"] if a in self.tasks],
+                "failures": [],
+            }
 
     def submit_task_state_change(self, ctx: RequestContext, req: Req) -> Req:
         with self.lock:
@@ -160,9 +207,11 @@ class FakeEcs:
                 if task["desiredStatus"] != "STOPPED":
                     task["desiredStatus"] = "STOPPED"
                     task["stoppedReason"] = req.get("reason", "")
-                    task["stopCode"] = ("EssentialContainerExited"
-                                        if req.get("reason") == "Essential container in task exited"
-                                        else "TaskFailedToStart")
+                    task["stopCode"] = (
+                        "EssentialContainerExited"
+                        if req.get("reason") == "Essential container in task exited"
+                        else "TaskFailedToStart"
+                    )
                 self.version += 1
         return {"acknowledgment": "ACK"}
 
@@ -184,8 +233,13 @@ class FakeEcs:
             with self.lock:
                 inst = self.instances.get(arn)
                 if inst is None:
-                    return _json(400, {"__type": "InvalidParameterException",
-                                       "message": "unknown container instance"})
+                    return _json(
+                        400,
+                        {
+                            "__type": "InvalidParameterException",
+                            "message": "unknown container instance",
+                        },
+                    )
                 inst["lastSeen"] = time.time()
                 inst["agentConnected"] = True
                 for task_arn, health in (body.get("health") or {}).items():
@@ -202,9 +256,14 @@ class FakeEcs:
         for t in self.tasks.values():
             if t["containerInstanceArn"] != inst or t["lastStatus"] == "STOPPED":
                 continue
-            doc = {"taskArn": t["taskArn"], "desiredStatus": t["desiredStatus"],
-                   "taskDefinition": t["_td"], "overrides": t["overrides"],
-                   "launchType": "EC2", "createdAt": t["createdAt"]}
+            doc = {
+                "taskArn": t["taskArn"],
+                "desiredStatus": t["desiredStatus"],
+                "taskDefinition": t["_td"],
+                "overrides": t["overrides"],
+                "launchType": "EC2",
+                "createdAt": t["createdAt"],
+            }
             if t["desiredStatus"] == "STOPPED":
                 doc["stopReason"] = t.get("stoppedReason")
             out.append(doc)
@@ -237,10 +296,14 @@ class FakeEcs:
             if now - inst["lastSeen"] > self.task_timeout:
                 for t in self.tasks.values():
                     if t["containerInstanceArn"] == arn and t["lastStatus"] != "STOPPED":
-                        t.update(lastStatus="STOPPED", desiredStatus="STOPPED", stoppedAt=now,
-                                 stopCode="TaskFailedToStart",
-                                 stoppedReason="Task stopped: the container instance's agent "
-                                               "stopped answering")
+                        t.update(
+                            lastStatus="STOPPED",
+                            desiredStatus="STOPPED",
+                            stoppedAt=now,
+                            stopCode="TaskFailedToStart",
+                            stoppedReason="Task stopped: the container instance's agent "
+                            "stopped answering",
+                        )
                         t["_history"].append(["STOPPED", now])
 
     def history(self, arn: str) -> list[str]:

@@ -20,13 +20,14 @@ def test_a_task_that_exits_0_runs_once_and_stops_with_ecs_fields(env: Env) -> No
     assert c["lastStatus"] == "STOPPED" and c["exitCode"] == 0 and "reason" not in c
     assert task["stopCode"] == "EssentialContainerExited"
     assert task["stoppedReason"] == "Essential container in task exited"
-    for stamp in ("pullStartedAt", "pullStoppedAt", "startedAt", "executionStoppedAt",
-                  "stoppedAt"):
+    for stamp in ("pullStartedAt", "pullStoppedAt", "startedAt", "executionStoppedAt", "stoppedAt"):
         assert stamp in task, stamp
     assert c["runtimeId"]
-    assert env.fake is None or env.fake.history(arn) == [
-        "PROVISIONING", "PENDING", "RUNNING", "STOPPED"] or env.fake.history(arn) == [
-        "PROVISIONING", "RUNNING", "STOPPED"]
+    assert (
+        env.fake is None
+        or env.fake.history(arn) == ["PROVISIONING", "PENDING", "RUNNING", "STOPPED"]
+        or env.fake.history(arn) == ["PROVISIONING", "RUNNING", "STOPPED"]
+    )
     out = env.log(arn, "main").splitlines()
     assert out[0] == "hello"
     variables = dict(line.split("=", 1) for line in out[1:] if "=" in line)
@@ -53,9 +54,15 @@ def test_an_essential_container_exiting_3_stops_the_task(env: Env) -> None:
 def test_overrides_replace_command_and_add_environment(env: Env) -> None:
     arn = env.run(
         env.container("main", "echo definition", environment=[{"name": "A", "value": "1"}]),
-        overrides={"containerOverrides": [{
-            "name": "main", "command": ["sh", "-c", 'echo "override A=$A B=$B"'],
-            "environment": [{"name": "B", "value": "2"}]}]},
+        overrides={
+            "containerOverrides": [
+                {
+                    "name": "main",
+                    "command": ["sh", "-c", 'echo "override A=$A B=$B"'],
+                    "environment": [{"name": "B", "value": "2"}],
+                }
+            ]
+        },
     )
     env.wait(arn)
     assert env.log(arn, "main").strip() == "override A=1 B=2"
@@ -66,8 +73,7 @@ def test_depends_on_complete_and_success_order_the_start(env: Env) -> None:
     script = 'wget -qO- "$ECS_CONTAINER_METADATA_URI_V4/task"'
     arn = env.run(
         env.container("init", "sleep 0.3; echo init done", essential=False),
-        env.container("app", script,
-                      dependsOn=[{"containerName": "init", "condition": "SUCCESS"}]),
+        env.container("app", script, dependsOn=[{"containerName": "init", "condition": "SUCCESS"}]),
     )
     task = env.wait(arn)
     assert env.container_of(task, "init")["exitCode"] == 0
@@ -80,8 +86,9 @@ def test_depends_on_complete_and_success_order_the_start(env: Env) -> None:
 def test_a_failed_success_dependency_keeps_its_dependent_from_starting(env: Env) -> None:
     arn = env.run(
         env.container("init", "exit 1", essential=False),
-        env.container("app", "echo started",
-                      dependsOn=[{"containerName": "init", "condition": "SUCCESS"}]),
+        env.container(
+            "app", "echo started", dependsOn=[{"containerName": "init", "condition": "SUCCESS"}]
+        ),
     )
     task = env.wait(arn)
     assert task["stopCode"] == "TaskFailedToStart"
@@ -94,12 +101,18 @@ def test_a_health_check_turns_healthy_and_releases_a_healthy_dependency(env: Env
     check = {"command": ["CMD-SHELL", "exit 0"], "interval": 1, "timeout": 2, "retries": 2}
     arn = env.run(
         env.container("db", "sleep 30", healthCheck=check, stopTimeout=1),
-        env.container("app", "sleep 30", stopTimeout=1,
-                      dependsOn=[{"containerName": "db", "condition": "HEALTHY"}]),
+        env.container(
+            "app",
+            "sleep 30",
+            stopTimeout=1,
+            dependsOn=[{"containerName": "db", "condition": "HEALTHY"}],
+        ),
     )
     task = env.wait(arn, "RUNNING")
-    env.until(lambda: env.container_of(env.describe(arn), "db").get("healthStatus") == "HEALTHY",
-              what="db HEALTHY")
+    env.until(
+        lambda: env.container_of(env.describe(arn), "db").get("healthStatus") == "HEALTHY",
+        what="db HEALTHY",
+    )
     assert env.container_of(task, "app")["lastStatus"] == "RUNNING"
     env.ecs.stop_task(cluster=env.cluster, task=arn, reason="done")
     assert env.wait(arn)["stopCode"] == "UserInitiated"
@@ -109,8 +122,10 @@ def test_a_health_check_turns_unhealthy(env: Env) -> None:
     check = {"command": ["CMD-SHELL", "exit 1"], "interval": 1, "timeout": 2, "retries": 1}
     arn = env.run(env.container("web", "sleep 30", healthCheck=check, stopTimeout=1))
     env.wait(arn, "RUNNING")
-    env.until(lambda: env.container_of(env.describe(arn), "web").get("healthStatus")
-              == "UNHEALTHY", what="web UNHEALTHY")
+    env.until(
+        lambda: env.container_of(env.describe(arn), "web").get("healthStatus") == "UNHEALTHY",
+        what="web UNHEALTHY",
+    )
     env.ecs.stop_task(cluster=env.cluster, task=arn)
     env.wait(arn)
 
@@ -163,8 +178,14 @@ def test_a_missing_image_fails_the_task_with_cannot_pull(env: Env) -> None:
 
 
 def test_a_command_that_cannot_start_fails_the_task(env: Env) -> None:
-    arn = env.run({"name": "main", "image": "cargobay-test/busybox:latest", "memory": 64,
-                   "command": ["/no/such/program"]})
+    arn = env.run(
+        {
+            "name": "main",
+            "image": "cargobay-test/busybox:latest",
+            "memory": 64,
+            "command": ["/no/such/program"],
+        }
+    )
     task = env.wait(arn)
     assert task["stopCode"] == "TaskFailedToStart"
     assert task["stoppedReason"].startswith(("CannotStartContainerError", "CannotCreateContainer"))
