@@ -3,6 +3,7 @@ plane that restarts mid-task loses and duplicates nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -99,10 +100,8 @@ def _kill_leftovers(env: Env, data_dir: Path) -> None:
         return
     for log in data_dir.glob("logs/*/main.log"):  # each container logged its own pid
         for word in log.read_text().split()[:1]:
-            try:
+            with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
                 os.killpg(int(word), signal.SIGKILL)
-            except (ValueError, ProcessLookupError, PermissionError):
-                pass
 
 
 def test_a_control_plane_restart_mid_task_loses_and_duplicates_nothing(

@@ -16,7 +16,8 @@ def get(url: str) -> Any:
 
 
 def test_a_task_reads_its_own_metadata_with_wget(env: Env) -> None:
-    script = 'wget -qO- "$ECS_CONTAINER_METADATA_URI_V4/task"; echo; wget -qO- "$ECS_CONTAINER_METADATA_URI_V4"'
+    uri = '"$ECS_CONTAINER_METADATA_URI_V4"'
+    script = f"wget -qO- {uri}/task; echo; wget -qO- {uri}"
     arn = env.run(
         env.container("reader", script, cpu=128, dockerLabels={"team": "blue"}),
         cpu="256",
