@@ -19,6 +19,12 @@ class Config:
     account_id: str = field(default_factory=lambda: _env("ACCOUNT_ID", "000000000000"))
     region: str = field(default_factory=lambda: _env("REGION", "us-east-1"))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "warning"))
+    #: seconds without a poll before an instance's agent counts as disconnected
+    agent_timeout: float = field(default_factory=lambda: float(_env("AGENT_TIMEOUT", "30")))
+    #: seconds an agent may stay disconnected before its tasks are set STOPPED
+    agent_task_timeout: float = field(
+        default_factory=lambda: float(_env("AGENT_TASK_TIMEOUT", "300"))
+    )
     #: the embedded agent's runtime (``cargobay up``): docker, process, None: docker if
     #: an engine answers
     runtime: str | None = field(default_factory=lambda: _env("RUNTIME", "") or None)

@@ -1,23 +1,281 @@
-"""PLACEHOLDER (being written): ``POST /_cargobay/agent/poll``, the long poll through
-which an agent receives its instance's desired tasks.  See docs/agent-protocol.md.
+"""``POST /_cargobay/agent/poll``: the long poll through which an agent receives its
+instance's desired tasks, and its heartbeat (docs/agent-protocol.md §2).
+
+Each poll records the instance's ``_lastSeen`` and sets ``agentConnected``, applies the
+container health the agent reports, and answers with the whole desired set of the
+instance (every task placed there and not yet STOPPED) as soon as the instance's
+assignment version is above the agent's; otherwise it holds the request until that
+version changes (:meth:`AgentChannel.notify`, called by whatever changed it) or the
+hold ends: ``min(wait, 20 s, agent_timeout / 3)`` on the app's clock.  While a poll is
+held its instance counts as connected.
+
+Errors are 400 JSON ``{"__type": ..., "message": ...}``: ``BadRequestException`` (a body
+that is not a poll), ``UnknownInstanceException`` (no such instance: register again),
+``InactiveInstanceException`` (the instance was deregistered: stop).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.services.ecs import arns
+from cargobay.services.ecs import instance_store as instances
+from cargobay.services.ecs import task_store as tasks
+from cargobay.services.ecs.task_lifecycle import task_health
 
 if TYPE_CHECKING:
     from cargobay.app import App
+
+Doc = dict[str, Any]
+
+POLL_PATH = "/_cargobay/agent/poll"
+MAX_HOLD = 20.0
+HEALTH = ("HEALTHY", "UNHEALTHY", "UNKNOWN")
+INSTANCE_HEALTH_TYPES = ("CONTAINER_RUNTIME", "ACCELERATED_COMPUTE", "DAEMON")
+INSTANCE_HEALTH = ("OK", "IMPAIRED", "INSUFFICIENT_DATA", "INITIALIZING")
+
+
+class PollError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def _json(status: int, body: Any) -> HttpResponse:
+    return HttpResponse(status, [("content-type", "application/json")], orjson.dumps(body))
+
+
+def _bad(message: str) -> PollError:
+    return PollError("BadRequestException", message)
 
 
 class AgentChannel:
     def __init__(self, app: App) -> None:
         self.app = app
+        self._events: dict[str, asyncio.Event] = {}
+        self._polling: Counter[str] = Counter()
 
-    async def handle(self, req: HttpRequest) -> HttpResponse:
-        return HttpResponse(404, [], b"")
+    # -- for the control plane --------------------------------------------------------
 
     def notify(self, instance_key: str) -> None:
         """Wake the poll of the instance stored under ``instance_key`` (its version changed)."""
+        event = self._events.pop(instance_key, None)
+        if event is not None:
+            event.set()
+
+    def is_polling(self, instance_key: str) -> bool:
+        """Whether a poll of this instance is being held right now (its agent is there)."""
+        return self._polling[instance_key] > 0
+
+    # -- HTTP -------------------------------------------------------------------------
+
+    async def handle(self, req: HttpRequest) -> HttpResponse:
+        if req.path != POLL_PATH:
+            return _json(404, {"__type": "NotFoundException", "message": f"No {req.path}"})
+        if req.method != "POST":
+            return _json(405, {"__type": "MethodNotAllowed", "message": "Use POST"})
+        try:
+            return _json(200, await self._poll(req.body))
+        except PollError as e:
+            return _json(e.status, {"__type": e.code, "message": e.message})
+
+    async def _poll(self, raw: bytes) -> Doc:
+        body = self._body(raw)
+        key = self._key(body["containerInstanceArn"])
+        doc = self._live_instance(key, body)
+        self._heartbeat(key, doc, body)
+        hold = min(float(body.get("wait", MAX_HOLD)), MAX_HOLD, self.app.config.agent_timeout / 3)
+        if int(doc.get("_version", 0)) <= body["version"] and hold > 0:
+            self._polling[key] += 1
+            try:
+                await self._wait(key, hold)
+            finally:
+                self._polling[key] -= 1
+                if self._polling[key] <= 0:
+                    del self._polling[key]
+            doc = self._live_instance(key, body)
+            doc["_lastSeen"] = self.app.clock.now()
+            self.app.store.put(instances.TABLE, key, doc)
+        return self._answer(key, doc)
+
+    @staticmethod
+    def _body(raw: bytes) -> Doc:
+        try:
+            body = orjson.loads(raw) if raw.strip() else None
+        except orjson.JSONDecodeError:
+            raise _bad("The body is not JSON.") from None
+        if not isinstance(body, dict):
+            raise _bad("The body must be a JSON object.")
+        if not isinstance(body.get("containerInstanceArn"), str):
+            raise _bad("containerInstanceArn is required.")
+        version = body.get("version", 0)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise _bad("version must be a whole number, 0 or more.")
+        body["version"] = version
+        wait = body.get("wait", MAX_HOLD)
+        if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
+            raise _bad("wait must be a number of seconds, 0 or more.")
+        for member in ("health", "instanceHealth"):
+            if member in body and not isinstance(body[member], dict | list):
+                raise _bad(f"{member} has the wrong shape.")
+        if "cluster" in body and not isinstance(body["cluster"], str):
+            raise _bad("cluster must be a string.")
+        return body
+
+    def _key(self, arn: str) -> str:
+        parsed = arns.parse_arn(arn)
+        parts = [] if parsed is None else parsed.resource.split("/")
+        if (
+            parsed is None
+            or parsed.service != "ecs"
+            or parsed.resource_type != "container-instance"
+            or len(parts) != 2
+            or not all(parts)
+            or parsed.account_id != self.app.config.account_id
+        ):
+            raise PollError("UnknownInstanceException", f"No container instance {arn}.")
+        return f"{parsed.account_id}/{parsed.region}/{parsed.resource}"
+
+    def _live_instance(self, key: str, body: Doc) -> Doc:
+        doc = self.app.store.get(instances.TABLE, key)
+        if doc is None:
+            raise PollError(
+                "UnknownInstanceException",
+                f"No container instance {body['containerInstanceArn']}: register again.",
+            )
+        cluster = body.get("cluster")
+        if cluster and cluster not in (doc["_cluster"], _cluster_arn(doc)):
+            raise _bad(f"The container instance is not in cluster {cluster}.")
+        if doc["status"] == instances.INACTIVE:
+            raise PollError(
+                "InactiveInstanceException",
+                f"The container instance {doc['containerInstanceArn']} has been deregistered.",
+            )
+        return doc
+
+    def _heartbeat(self, key: str, doc: Doc, body: Doc) -> None:
+        """Record the poll (lastSeen, agentConnected) and the health it carries."""
+        now = self.app.clock.now()
+        store = self.app.store
+        doc["_lastSeen"] = now
+        if not doc.get("agentConnected"):
+            doc["agentConnected"] = True
+            doc["version"] = int(doc.get("version", 0)) + 1
+        self._instance_health(doc, body.get("instanceHealth"), now)
+        with store.batch():
+            store.put(instances.TABLE, key, doc)
+            health = body.get("health")
+            if isinstance(health, dict):
+                self._task_health(key, doc, health)
+
+    @staticmethod
+    def _instance_health(doc: Doc, reports: Any, now: float) -> None:
+        if not isinstance(reports, list):
+            return
+        current: Doc = doc.setdefault("_health", {})
+        for r in reports:
+            if not isinstance(r, dict):
+                continue
+            kind, status = r.get("type"), r.get("status")
+            if kind not in INSTANCE_HEALTH_TYPES or status not in INSTANCE_HEALTH:
+                continue
+            before = current.get(kind) or {}
+            entry: Doc = {"type": kind, "status": status}
+            if isinstance(r.get("statusReason"), str):
+                entry["statusReason"] = r["statusReason"]
+            entry["lastUpdated"] = now
+            entry["lastStatusChange"] = (
+                before.get("lastStatusChange", now) if before.get("status") == status else now
+            )
+            current[kind] = entry
+
+    def _task_health(self, key: str, inst: Doc, health: Doc) -> None:
+        store = self.app.store
+        prefix = key.rsplit("/", 1)[0]
+        for task_arn, by_container in health.items():
+            task_id = str(task_arn).rsplit("/", 1)[-1]
+            if task_id not in inst.get("_tasks", {}) or not isinstance(by_container, dict):
+                continue
+            task = store.get(tasks.TABLE, f"{prefix}/{task_id}")
+            if task is None or task["lastStatus"] == "STOPPED":
+                continue
+            td = task["_taskDefinition"]
+            checked = {c["name"] for c in td["containerDefinitions"] if c.get("healthCheck")}
+            essential = {
+                c["name"] for c in td["containerDefinitions"] if c.get("essential", True)
+            }
+            changed = False
+            for c in task["containers"]:
+                status = by_container.get(c["name"])
+                if c["name"] in checked and status in HEALTH and c.get("healthStatus") != status:
+                    c["healthStatus"] = status
+                    changed = True
+            overall = task_health(task, checked, essential)
+            if task.get("healthStatus") != overall:
+                task["healthStatus"] = overall
+                changed = True
+            if changed:
+                task["version"] = int(task.get("version", 0)) + 1
+                store.put(tasks.TABLE, f"{prefix}/{task_id}", task)
+
+    async def _wait(self, key: str, seconds: float) -> None:
+        """Until :meth:`notify` for ``key``, or ``seconds`` on the app's clock."""
+        event = self._events.get(key)
+        if event is None:
+            event = self._events[key] = asyncio.Event()
+        waiter = asyncio.ensure_future(event.wait())
+        sleeper = asyncio.ensure_future(self.app.clock.sleep(seconds))
+        try:
+            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            sleeper.cancel()
+
+    def _answer(self, key: str, doc: Doc) -> Doc:
+        """The instance's whole desired set (docs/agent-protocol.md §2)."""
+        store = self.app.store
+        prefix = key.rsplit("/", 1)[0]
+        out: list[Doc] = []
+        for task_id in doc.get("_tasks", {}):
+            task = store.get(tasks.TABLE, f"{prefix}/{task_id}")
+            if task is None or task["lastStatus"] == "STOPPED":
+                continue
+            item: Doc = {
+                "taskArn": task["taskArn"],
+                "desiredStatus": task["desiredStatus"],
+            }
+            if task["desiredStatus"] == "STOPPED":
+                item["stopReason"] = task.get("stoppedReason", "")
+                item["stopCode"] = task.get("stopCode", "")
+            item.update(
+                taskDefinition=task["_taskDefinition"],
+                overrides=task["overrides"],
+                group=task["group"],
+                launchType=task.get("launchType", "EC2"),
+                createdAt=task["createdAt"],
+                clusterArn=task["clusterArn"],
+                containerInstanceArn=task["containerInstanceArn"],
+                containers=[
+                    {"name": c["name"], "containerArn": c["containerArn"]}
+                    for c in task["containers"]
+                ],
+            )
+            if "startedBy" in task:
+                item["startedBy"] = task["startedBy"]
+            if "availabilityZone" in task:
+                item["availabilityZone"] = task["availabilityZone"]
+            out.append(item)
+        return {"version": int(doc.get("_version", 0)), "tasks": out}
+
+
+def _cluster_arn(doc: Doc) -> str:
+    arn: str = doc["containerInstanceArn"]
+    head, _, rest = arn.partition(":container-instance/")
+    return f"{head}:cluster/{rest.split('/', 1)[0]}"

@@ -141,3 +141,16 @@ def view(doc: dict[str, Any], tags: list[dict[str, str]], inc: Include) -> dict[
     if doc.get("serviceConnectDefaults"):
         out["serviceConnectDefaults"] = doc["serviceConnectDefaults"]
     return out
+
+
+def adjust_counters(store: Store, cluster_key: str, deltas: dict[str, int]) -> None:
+    """Add ``deltas`` to a cluster's counters: ECS's top-level ones (``runningTasksCount``...)
+    or the per-launch-type ``stats`` (``runningEC2TasksCount``...).  Never below zero."""
+    doc = store.get(TABLE, cluster_key)
+    if doc is None or not any(deltas.values()):
+        return
+    stats = doc.setdefault("stats", zero_stats())
+    for name, delta in deltas.items():
+        target = doc if name in COUNTERS else stats
+        target[name] = max(0, int(target.get(name, 0)) + delta)
+    store.put(TABLE, cluster_key, doc)

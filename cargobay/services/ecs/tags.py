@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
-from cargobay.services.ecs import arns
+from cargobay.services.ecs import arns, instance_store, task_store
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs.arns import ParsedArn
 from cargobay.services.ecs.base import EcsBase
@@ -71,9 +71,27 @@ def _task_definition_exists(store: Store, ctx: RequestContext, resource: str) ->
     return store.get(TASKDEF_TABLE, arns.scope_key(ctx, family, f"{revision:010d}")) is not None
 
 
+def _task_exists(store: Store, ctx: RequestContext, resource: str) -> bool:
+    parts = resource.split("/")
+    if len(parts) != 2 or not all(parts):
+        return False
+    doc = store.get(task_store.TABLE, arns.scope_key(ctx, *parts))
+    return doc is not None
+
+
+def _instance_exists(store: Store, ctx: RequestContext, resource: str) -> bool:
+    parts = resource.split("/")
+    if len(parts) != 2 or not all(parts):
+        return False
+    doc = store.get(instance_store.TABLE, arns.scope_key(ctx, *parts))
+    return doc is not None and doc["status"] != instance_store.INACTIVE
+
+
 TARGETS: dict[str, Exists] = {
     "cluster": _cluster_exists,
     "task-definition": _task_definition_exists,
+    "task": _task_exists,
+    "container-instance": _instance_exists,
 }
 
 
