@@ -69,6 +69,8 @@ class TaskReportOps(EcsBase):
                     f"Container {change.get('containerName')} is not part of task "
                     f"{task['taskArn']}."
                 )
+        if task["lastStatus"] == "STOPPED":
+            return {"acknowledgment": ACK}  # nothing moves a stopped task
         before = category(task)
         now = self.clock.now()
         changed = False
@@ -102,7 +104,7 @@ class TaskReportOps(EcsBase):
                 f"Invalid container status {status}: expected one of "
                 f"{', '.join(_CONTAINER_STATUSES)}."
             )
-        if update_container(container, req):
+        if task["lastStatus"] != "STOPPED" and update_container(container, req):
             commit(self.store, task, category(task))
         return {"acknowledgment": ACK}
 

@@ -213,7 +213,8 @@ class TaskOps(TaskReportOps, EcsBase):
     ) -> tuple[Doc, Doc, str, list[dict[str, str]]]:
         """The checked task definition, overrides, group and tags of a Run/StartTask."""
         td = self._runnable_definition(ctx, req["taskDefinition"])
-        if "EC2" not in td.get("compatibilities", []):
+        required = td.get("requiresCompatibilities") or []
+        if "EC2" not in td.get("compatibilities", []) or (required and "EC2" not in required):
             raise InvalidParameterException("Task definition does not support launch_type EC2.")
         task_launch.check_network(td, req)
         if req.get("volumeConfigurations"):
