@@ -23,6 +23,7 @@ from cargobay.protocol.errors import AwsError, InternalFailure, UnknownOperation
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.protocol.models import ServiceIndex
 from cargobay.protocol.router import route
+from cargobay.protocol.validation import Decoder, check_input
 
 log = logging.getLogger("cargobay.dispatch")
 
@@ -122,6 +123,48 @@ class Dispatcher:
         if inspect.isawaitable(result):
             result = await result
         return proto.serialize(op, result or {}, ctx)
+
+
+    async def call(
+        self,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        region: str,
+        account_id: str | None = None,
+        principal_arn: str | None = None,
+    ) -> dict[str, Any]:
+        """Call another service's operation in-process (no HTTP), as ``principal_arn``.
+
+        The input is checked against the model as an HTTP request's would be; the
+        authorizer runs when a principal is given.  Raises AwsError as the handler does.
+        """
+        op = self.index.operation(service, operation)
+        if op is None:
+            raise _unknown_operation("json", operation)
+        ctx = RequestContext(
+            service=service,
+            operation=operation,
+            region=region,
+            account_id=account_id or self.account_id,
+            request_id=str(uuid.uuid4()),
+            protocol="internal",
+            principal_arn=principal_arn,
+        )
+        checked = check_input(op.input_shape, params, Decoder())
+        if self.authorizer is not None and principal_arn is not None:
+            pending = self.authorizer(ctx, HttpRequest("POST", "/"), checked)
+            if pending is not None:
+                await pending
+        handler = self._handler(service, operation)
+        if handler is None:
+            raise UnknownOperationError(f"cargobay does not implement {service}:{operation} yet")
+        result = handler(ctx, checked)
+        if inspect.isawaitable(result):
+            result = await result
+        out: dict[str, Any] = result or {}
+        return out
 
 
 def _unknown_operation(protocol: str, name: str | None) -> AwsError:

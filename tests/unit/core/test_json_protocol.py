@@ -106,3 +106,24 @@ def test_output_and_errors_read_back_by_botocore() -> None:
     )
     assert err.status == 400
     assert parsed["Error"] == {"Code": "ClusterNotFoundException", "Message": "Cluster not found."}
+
+
+def test_in_process_call_checks_input_and_reaches_the_handler() -> None:
+    import asyncio
+
+    from cargobay.app import App
+    from cargobay.config import Config
+
+    app = App(Config(data_dir=None))
+
+    async def main() -> None:
+        out = await app.dispatcher.call(
+            "ecs", "CreateCluster", {"clusterName": "inproc"}, region="eu-west-1"
+        )
+        assert out["cluster"]["clusterArn"] == (
+            "arn:aws:ecs:eu-west-1:000000000000:cluster/inproc"
+        )
+        with pytest.raises(ValidationError):
+            await app.dispatcher.call("ecs", "DescribeTaskDefinition", {}, region="eu-west-1")
+
+    asyncio.run(main())
