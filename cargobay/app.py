@@ -17,9 +17,26 @@ ServiceFactory = Callable[["App"], dict[str, object]]
 
 
 def default_services(app: App) -> dict[str, object]:
+    """Every service cargobay serves, by botocore service name."""
+    from cargobay.iam.iam_service import IamService
+    from cargobay.iam.sts_service import StsService
     from cargobay.services.ecs.service import EcsService
+    from cargobay.services.events.service import EventsService
+    from cargobay.services.secrets.secretsmanager import SecretsManagerService
+    from cargobay.services.secrets.ssm import SsmService
+    from cargobay.services.sns.service import SnsService
+    from cargobay.services.sqs.service import SqsService
 
-    return {"ecs": EcsService(app)}
+    return {
+        "ecs": EcsService(app),
+        "iam": IamService(app),
+        "sts": StsService(app),
+        "secretsmanager": SecretsManagerService(app),
+        "ssm": SsmService(app),
+        "events": EventsService(app),
+        "sqs": SqsService(app),
+        "sns": SnsService(app),
+    }
 
 
 class App:

@@ -1,0 +1,13 @@
+"""SQS (json 1.0, query-compatible): PLACEHOLDER, being written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cargobay.app import App
+
+
+class SqsService:
+    def __init__(self, app: App) -> None:
+        self.app = app
