@@ -358,11 +358,13 @@ class InstanceOps(AttributeOps):
         """Mark silent agents disconnected; stop their tasks after the task timeout."""
         cfg = self.app.config
         period = max(0.05, min(cfg.agent_timeout / 4, 5.0))
-        last_purge = self.clock.now()
+        # silence is counted from the start of this loop at the earliest: while the
+        # control plane itself was down, no agent could reach it
+        up_since = last_purge = self.clock.now()
         while True:
             try:
                 now = self.clock.now()
-                self.liveness_tick(now)
+                self.liveness_tick(now, up_since=up_since)
                 if now - last_purge >= PURGE_EVERY:
                     self.purge(now)
                     last_purge = now
@@ -370,13 +372,13 @@ class InstanceOps(AttributeOps):
                 log.exception("liveness tick failed")
             await self.clock.sleep(period)
 
-    def liveness_tick(self, now: float) -> None:
+    def liveness_tick(self, now: float, *, up_since: float = 0.0) -> None:
         cfg = self.app.config
         channel = self.app.agent_channel
         for key, doc in self.store.scan(instances.TABLE):
             if doc["status"] == instances.INACTIVE or channel.is_polling(key):
                 continue
-            silent = now - float(doc.get("_lastSeen", now))
+            silent = now - max(float(doc.get("_lastSeen", now)), up_since)
             dirty = False
             if doc.get("agentConnected") and silent > cfg.agent_timeout:
                 doc["agentConnected"] = False

@@ -277,6 +277,32 @@ def test_liveness_disconnects_a_silent_agent_then_stops_its_tasks(
     asyncio.run(scenario())
 
 
+def test_after_a_restart_silence_counts_from_the_control_planes_start(
+    plane: tuple[App, Any, SimClock],
+) -> None:
+    app, ecs, clock = plane
+    arn = register(ecs)
+    t = ecs.run_task(CTX, {"taskDefinition": "web"})["tasks"][0]["taskArn"]
+
+    async def scenario() -> None:
+        await clock.advance(1000)  # the control plane was down all that time
+        loop = asyncio.create_task(ecs.liveness_loop())
+        try:
+            await clock.advance(29)
+            assert describe(ecs, arn)["agentConnected"] is True
+            await clock.advance(7)  # the loop looks every 5 s
+            assert describe(ecs, arn)["agentConnected"] is False
+            await clock.advance(260)
+            assert stored(app, t)["lastStatus"] == "PENDING"
+            await clock.advance(15)
+            task = stored(app, t)
+            assert (task["lastStatus"], task["stopCode"]) == ("STOPPED", "TaskFailedToStart")
+        finally:
+            loop.cancel()
+
+    asyncio.run(scenario())
+
+
 def describe(ecs: Any, arn: str) -> dict[str, Any]:
     ci: dict[str, Any] = ecs.describe_container_instances(
         CTX, {"containerInstances": [arn]}
