@@ -168,7 +168,7 @@ class Agent:
                     with contextlib.suppress(ApiError, Unreachable):
                         await self.api.call("create_cluster", clusterName=self.config.cluster)
                     continue
-                if self.state.instance_arn is not None and e.status == 400:
+                if self.state.instance_arn is not None and e.code == "ClientException":
                     log.warning("re-registration refused (%s): registering anew", e)
                     self.state.instance_arn = None
                     continue
@@ -268,10 +268,18 @@ class Agent:
                 delay = min(delay * 2, BACKOFF_MAX)
                 continue
             except ChannelError as e:
-                log.warning("poll refused (%s): registering again", e)
+                if e.code == "InactiveInstanceException":
+                    # deregistered: the real ECS agent stops here (docs/agent-protocol.md)
+                    log.error("this container instance was deregistered: the agent stops")
+                    return
+                if e.code == "UnknownInstanceException":
+                    log.warning("the control plane forgot this instance: registering anew")
+                    self.state.instance_arn = None
+                    await self.register()
+                    continue
+                log.warning("poll refused (%s); retrying in %.2fs", e, delay)
                 await self.clock.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
-                await self.register()
                 continue
             delay = BACKOFF_FIRST
             self.apply(answer)

@@ -28,6 +28,8 @@ class Assignment:
     group: str | None = None
     launch_type: str = "EC2"
     created_at: float | None = None
+    availability_zone: str | None = None
+    container_arns: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Assignment:
@@ -51,6 +53,12 @@ class Assignment:
             group=doc.get("group"),
             launch_type=str(doc.get("launchType") or "EC2"),
             created_at=float(created) if isinstance(created, int | float) else None,
+            availability_zone=doc.get("availabilityZone"),
+            container_arns={
+                str(c["name"]): str(c["containerArn"])
+                for c in doc.get("containers") or []
+                if isinstance(c, dict) and c.get("name") and c.get("containerArn")
+            },
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -67,9 +75,14 @@ class Assignment:
             ("startedBy", self.started_by),
             ("group", self.group),
             ("createdAt", self.created_at),
+            ("availabilityZone", self.availability_zone),
         ):
             if value is not None:
                 doc[key] = value
+        if self.container_arns:
+            doc["containers"] = [
+                {"name": n, "containerArn": a} for n, a in self.container_arns.items()
+            ]
         return doc
 
     # -- derived ---------------------------------------------------------------------

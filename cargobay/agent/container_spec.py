@@ -22,7 +22,7 @@ What ECS puts into a container, as the ECS agent does on EC2:
 
 from __future__ import annotations
 
-import secrets
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +63,12 @@ class SpecContext:
 def docker_name(family: str, revision: int, container: str) -> str:
     """A unique engine-side name, shaped like the ECS agent's."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in container)
-    return f"ecs-{family}-{revision}-{safe}-{secrets.token_hex(10)}"
+    return f"ecs-{family}-{revision}-{safe}-{random_hex(20)}"
+
+
+def random_hex(digits: int) -> str:
+    """Unique enough for names (not a secret; os.urandom is slow on some VMs)."""
+    return f"{random.getrandbits(4 * digits):0{digits}x}"
 
 
 def dependencies(container: dict[str, Any]) -> list[Dependency]:

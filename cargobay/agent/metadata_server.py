@@ -72,6 +72,7 @@ def container_metadata(runner: TaskRunner, c: ContainerRun) -> dict[str, Any]:
         "StartedAt": rfc3339(c.started_at),
         "FinishedAt": rfc3339(c.finished_at),
         "Type": "NORMAL",
+        "ContainerARN": runner.task.container_arns.get(c.name),
         "LogDriver": logcfg.get("logDriver", "json-file"),
         "LogOptions": logcfg.get("options") or None,
         "Networks": [
@@ -121,7 +122,7 @@ def task_metadata(runner: TaskRunner, zone: str) -> dict[str, Any]:
         "PullStartedAt": rfc3339(runner.pull_started_at),
         "PullStoppedAt": rfc3339(runner.pull_stopped_at),
         "ExecutionStoppedAt": rfc3339(runner.execution_stopped_at),
-        "AvailabilityZone": zone,
+        "AvailabilityZone": task.availability_zone or zone,
         "LaunchType": task.launch_type,
         "Containers": [container_metadata(runner, runner.containers[n]) for n in runner.order],
     }

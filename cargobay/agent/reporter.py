@@ -3,9 +3,11 @@
 One ordered queue per task, drained by its own sender, so a slow or absent control
 plane never blocks a task's supervisor.  Rules (docs/agent-protocol.md, section 3):
 
-- only the latest known status matters: a queued PENDING report is dropped when a later
-  one arrives, and a queued report of the same status is replaced by the newer one; a
-  RUNNING report is always sent before STOPPED, so a task that ran has a startedAt;
+- only the latest known status matters: a PENDING report waits ``pending_delay``
+  seconds (0.5) and is dropped when a later one arrives meanwhile (a fast start sends
+  RUNNING only, with the pull times), and a queued report of the same status is
+  replaced by the newer one; a RUNNING report is always sent before STOPPED, so a task
+  that ran has a startedAt;
 - a call that gets no answer is retried with bounded exponential backoff (0.05 s
   doubling to 5 s), for as long as the agent runs; a refusal (4xx) is logged and
   dropped (the control plane no longer knows the task);
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cargobay.agent.ecs_client import ApiError, EcsApi, Unreachable
+from cargobay.agent.runtime.clocked import wait_for
 from cargobay.clock import Clock
 
 log = logging.getLogger("cargobay.agent.reporter")
@@ -63,7 +66,10 @@ class Reporter:
         clock: Clock,
         cluster: Callable[[], str],
         on_sent: Callable[[str, str], None] | None = None,
+        *,
+        pending_delay: float = 0.5,
     ) -> None:
+        self.pending_delay = pending_delay
         self.api = api
         self.clock = clock
         self.cluster = cluster
@@ -133,6 +139,12 @@ class Reporter:
     async def _drain(self, task_arn: str, q: _Queue) -> None:
         while q.items:
             report = q.items[0]
+            if report.kind == "task" and report.status == "PENDING" and len(q.items) == 1:
+                q.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await wait_for(self.clock, q.wake.wait(), self.pending_delay)
+                if not q.items or q.items[0] is not report:
+                    continue  # superseded by a later status
             ok = await self._deliver(task_arn, report)
             if q.items and q.items[0] is report:
                 q.items.pop(0)

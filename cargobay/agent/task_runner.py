@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +40,7 @@ from cargobay.agent.container_spec import (
     dependencies,
     docker_name,
     is_essential,
+    random_hex,
     start_order,
     start_timeout,
 )
@@ -164,7 +164,7 @@ class TaskRunner:
                 definition=c,
                 engine_name=(saved.engine_name if saved and saved.engine_name else None)
                 or docker_name(task.family, task.revision, name),
-                token=f"{task.task_id}-{secrets.token_hex(6)}",
+                token=f"{task.task_id}-{random_hex(12)}",
                 essential=is_essential(c),
             )
         self.order = start_order(task.container_definitions)

@@ -332,8 +332,17 @@ class DockerRuntime:
         """Thread: append the container's stdout/stderr to ``path`` until it exits."""
         try:
             with open(path, "ab") as out:
+                written = 0
                 for chunk in self.api.logs(cid, stream=True, follow=True):
                     out.write(chunk)
+                    out.flush()
+                    written += len(chunk)
+                # A container that exits while the follow request is being set up can
+                # end the stream early (even with nothing): what the engine kept is the
+                # whole log, and what was copied is a prefix of it.
+                full = self.api.logs(cid, stream=False, follow=False)
+                if isinstance(full, bytes) and len(full) > written:
+                    out.write(full[written:])
                     out.flush()
         except Exception as e:
             log.warning("copying logs of %s to %s stopped: %s", cid[:12], path, e)

@@ -66,6 +66,7 @@ from cargobay.agent.runtime.base import (
 from cargobay.agent.runtime.clocked import wait_for
 from cargobay.agent.runtime.healthcheck import HealthTracker, run_health_checks
 from cargobay.agent.runtime.procfs import host_memory_bytes, session_usage
+from cargobay.agent.runtime.spawn import Child, spawn
 from cargobay.clock import Clock
 
 #: How long a SIGKILLed process may take to be reaped before we give up (seconds).
@@ -82,7 +83,7 @@ class _Container:
     spec: ContainerSpec
     handle: ContainerHandle
     state: ContainerState = ContainerState.CREATED
-    proc: asyncio.subprocess.Process | None = None
+    proc: Child | None = None
     exit_code: int | None = None
     oom_killed: bool = False
     started_at: float | None = None
@@ -136,15 +137,7 @@ class ProcessRuntime:
         launch = _launch(c.spec, c.spec.argv, ulimits=True)
         log = _open_log(c.spec.log_path)
         try:
-            c.proc = await asyncio.create_subprocess_exec(
-                *launch.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=launch.env,
-                cwd=launch.cwd,
-                start_new_session=True,
-            )
+            c.proc = spawn(launch.argv, stdout=log, stderr=log, env=launch.env, cwd=launch.cwd)
         except OSError as e:
             raise CannotStartContainerError(f'exec: "{c.spec.argv[0]}": {e.strerror or e}') from e
         finally:
@@ -280,14 +273,12 @@ class ProcessRuntime:
         assert c.spec.health_check is not None
         try:
             launch = _launch(c.spec, c.spec.health_check.argv(), ulimits=False)
-            proc = await asyncio.create_subprocess_exec(
-                *launch.argv,
-                stdin=subprocess.DEVNULL,
+            proc = spawn(
+                launch.argv,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 env=launch.env,
                 cwd=launch.cwd,
-                start_new_session=True,
             )
         except (OSError, ValueError, CannotStartContainerError):
             return False

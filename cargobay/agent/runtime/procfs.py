@@ -37,6 +37,14 @@ def read_stat(pid: int) -> list[str] | None:
     return raw[raw.rfind(b")") + 2 :].decode("ascii", "replace").split()
 
 
+#: pid → its session id, for every process seen.  A process's session never changes
+#: except by setsid(), which makes it the leader of a new session named by its own pid
+#: (never one of the sessions asked about, which are older), so a pid known to be in
+#: another session is skipped without reading its stat.  Pids gone from /proc are
+#: dropped on each scan, so a reused pid is read afresh.
+_SESSION_OF: dict[int, int] = {}
+
+
 def session_usage(sessions: Collection[int]) -> dict[int, SessionUsage]:
     """Memory, CPU time and members of each session id in ``sessions``.
 
@@ -47,10 +55,16 @@ def session_usage(sessions: Collection[int]) -> dict[int, SessionUsage]:
     out = {sid: SessionUsage() for sid in wanted}
     if not wanted:
         return out
+    live: set[int] = set()
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
-        fields = read_stat(int(name))
+        pid = int(name)
+        live.add(pid)
+        known = _SESSION_OF.get(pid)
+        if known is not None and known not in wanted and pid not in wanted:
+            continue
+        fields = read_stat(pid)
         # fields[0] is field 3 (state): pgrp is field 5, session 6, utime..cstime
         # 14..17, rss 24 (pages).
         if fields is None or len(fields) < 22:
@@ -59,13 +73,16 @@ def session_usage(sessions: Collection[int]) -> dict[int, SessionUsage]:
             sid = int(fields[3])
         except ValueError:
             continue
+        _SESSION_OF[pid] = sid
         usage = out.get(sid)
         if usage is None or fields[0] in ("Z", "X"):
             continue
-        usage.pids.append(int(name))
+        usage.pids.append(pid)
         usage.groups.add(int(fields[2]))
         usage.rss_bytes += int(fields[21]) * PAGE_SIZE
         usage.cpu_seconds += sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
+    for pid in [p for p in _SESSION_OF if p not in live]:
+        del _SESSION_OF[pid]
     return out
 
 

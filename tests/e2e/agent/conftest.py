@@ -1,7 +1,9 @@
 """Fixtures for the agent's end-to-end tests: a control plane, an agent per test.
 
-Each test gets its own cluster with one agent (in a thread of the test process, on the
-runtime under test) registered in it, and a boto3 ECS client.  The Docker runtime's
+One ``cargobay server`` (a child process, short agent timeouts: CARGOBAY_AGENT_TIMEOUT=2,
+CARGOBAY_AGENT_TASK_TIMEOUT=3) serves the whole suite; each test gets its own cluster
+with one agent (in a thread of the test process, on the runtime under test) registered
+in it, and a boto3 ECS client.  The Docker runtime's
 tests run whenever an engine answers; with ``CARGOBAY_REQUIRE_DOCKER=1`` they fail
 instead of skipping when none does (see tests/e2e/runtime/conftest.py).
 """
@@ -21,13 +23,14 @@ import pytest
 
 from cargobay.agent.agent import AgentConfig
 from cargobay.agent.runtime.docker import engine_answers
-from tests.e2e.agent.fake_control_plane import FakeEcs, fake_app
 from tests.e2e.agent.harness import AgentThread
-from tests.support import client, threaded_server
+from tests.support import ServerProcess, client
 
 TEST_IMAGE = "cargobay-test/busybox:latest"
 ROOT = Path(__file__).resolve().parents[3]
 WAIT = 20.0  # no task in this suite may take longer to reach a status (seconds)
+#: the control plane's agent timeouts for this suite (seconds)
+AGENT_ENV = {"CARGOBAY_AGENT_TIMEOUT": "2", "CARGOBAY_AGENT_TASK_TIMEOUT": "3"}
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +54,12 @@ def runtime_kind(request: pytest.FixtureRequest, docker_engine: bool) -> str:
 
 
 @pytest.fixture(scope="session")
-def fake_plane() -> Iterator[tuple[str, FakeEcs]]:
-    fake = FakeEcs(heartbeat_timeout=2.0, task_timeout=3.0)
-    with threaded_server(fake_app(fake)) as url:
-        yield url, fake
+def plane_url() -> Iterator[str]:
+    srv = ServerProcess(env=AGENT_ENV).start()
+    try:
+        yield srv.url
+    finally:
+        srv.stop()
 
 
 @dataclass
@@ -67,7 +72,6 @@ class Env:
     data_dir: Path
     ecs: Any
     agent: AgentThread | None = None
-    fake: FakeEcs | None = None
     families: list[str] = field(default_factory=list)
 
     def start_agent(self, **kw: Any) -> AgentThread:
@@ -148,15 +152,13 @@ class Env:
 
 
 @pytest.fixture
-def env(runtime_kind: str, fake_plane: tuple[str, FakeEcs], tmp_path: Path) -> Iterator[Env]:
-    url, fake = fake_plane
+def env(runtime_kind: str, plane_url: str, tmp_path: Path) -> Iterator[Env]:
     e = Env(
-        url=url,
+        url=plane_url,
         cluster=f"c-{uuid.uuid4().hex[:8]}",
         runtime=runtime_kind,
         data_dir=tmp_path / "agent",
-        ecs=client("ecs", url),
-        fake=fake,
+        ecs=client("ecs", plane_url),
     )
     e.start_agent()
     try:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from cargobay.agent.agent import Agent, AgentConfig
@@ -73,32 +71,3 @@ class AgentThread:
         assert not self._thread.is_alive(), "agent did not stop"
         if self.error is not None and not isinstance(self.error, asyncio.CancelledError):
             raise self.error
-
-
-@contextlib.contextmanager
-def served(app: Any, port: int) -> Iterator[str]:
-    """Serve ``app`` in a thread on ``port`` (fixed, so it can come back on the same one)."""
-    import uvicorn
-
-    from cargobay.server import AsgiApp
-    from tests.support import wait_healthy
-
-    cfg = uvicorn.Config(
-        AsgiApp(app),
-        host="127.0.0.1",
-        port=port,
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-    )
-    server = uvicorn.Server(cfg)
-    loop = asyncio.new_event_loop()
-    t = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    t.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
-        yield url
-    finally:
-        server.should_exit = True
-        t.join(timeout=10)

@@ -12,10 +12,10 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.e2e.agent.conftest import TEST_IMAGE, Env
-from tests.e2e.agent.fake_control_plane import FakeEcs, fake_app
-from tests.e2e.agent.harness import AgentThread, served
-from tests.support import client, free_port
+from cargobay.agent.agent import AgentConfig
+from tests.e2e.agent.conftest import AGENT_ENV, TEST_IMAGE, Env, remove_containers
+from tests.e2e.agent.harness import AgentThread
+from tests.support import ServerProcess, client, free_port
 
 
 def start_agent_process(
@@ -67,6 +67,8 @@ def test_a_killed_agent_goes_disconnected_and_its_tasks_stop(env: Env, tmp_path:
         assert described[0]["containerInstanceArn"] == inst
         stopped = env.wait(arn, "STOPPED", timeout=15)
         assert stopped["desiredStatus"] == "STOPPED"
+        assert stopped["stopCode"] == "TerminationNotice"
+        assert stopped["stoppedReason"].startswith("Host EC2 (instance i-")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -87,15 +89,19 @@ def _try_run(env: Env) -> str | None:
             }
         ],
     )
-    resp = env.ecs.run_task(cluster=env.cluster, taskDefinition=family)
+    try:
+        resp = env.ecs.run_task(cluster=env.cluster, taskDefinition=family)
+    except (
+        env.ecs.exceptions.ClusterNotFoundException,
+        env.ecs.exceptions.InvalidParameterException,
+    ):
+        return None  # the agent has not created its cluster, or not registered, yet
     return str(resp["tasks"][0]["taskArn"]) if resp["tasks"] else None
 
 
 def _kill_leftovers(env: Env, data_dir: Path) -> None:
     # a SIGKILLed agent leaves its containers behind (as a dead ECS agent would)
     if env.runtime == "docker":
-        from tests.e2e.agent.conftest import remove_containers
-
         remove_containers(env.cluster)
         return
     for log in data_dir.glob("logs/*/main.log"):  # each container logged its own pid
@@ -107,18 +113,23 @@ def _kill_leftovers(env: Env, data_dir: Path) -> None:
 def test_a_control_plane_restart_mid_task_loses_and_duplicates_nothing(
     runtime_kind: str, tmp_path: Path
 ) -> None:
-    fake = FakeEcs()
-    fake.clusters.add("default")
+    """kill -9 of the server while a task runs: the agent keeps the task running and
+    retries; the server comes back from its state on disk; the task ends once, reported
+    once, on the same instance."""
     port = free_port()
-    app = fake_app(fake)
+    server = ServerProcess(data_dir=str(tmp_path / "server"), env=AGENT_ENV, port=port).start()
     agent = None
-    with served(app, port) as url:
-        from cargobay.agent.agent import AgentConfig
-
+    try:
+        ecs = client("ecs", server.url)
         agent = AgentThread(
-            AgentConfig(endpoint=url, runtime=runtime_kind, data_dir=str(tmp_path))
+            AgentConfig(
+                endpoint=server.url,
+                cluster="restart",
+                runtime=runtime_kind,
+                data_dir=str(tmp_path / "agent"),
+            )
         ).start()
-        ecs = client("ecs", url)
+        instance = agent.instance_arn
         ecs.register_task_definition(
             family="f",
             networkMode="host",
@@ -127,38 +138,40 @@ def test_a_control_plane_restart_mid_task_loses_and_duplicates_nothing(
                     "name": "main",
                     "image": TEST_IMAGE,
                     "memory": 64,
-                    "command": ["sh", "-c", "echo started; sleep 2; echo finished"],
+                    "command": ["sh", "-c", "echo started; sleep 3; echo finished"],
                 }
             ],
         )
-        arn = ecs.run_task(taskDefinition="f")["tasks"][0]["taskArn"]
-        _wait(lambda: fake.history(arn)[-1] == "RUNNING")
-    # the control plane is down while the task finishes; the agent keeps retrying
-    time.sleep(2.5)
-    try:
-        with served(fake_app(fake), port) as url:
-            _wait(lambda: fake.history(arn)[-1] == "STOPPED", 15)
-            ecs = client("ecs", url)
-            [task] = ecs.describe_tasks(tasks=[arn])["tasks"]
-            assert task["containers"][0]["exitCode"] == 0
-            assert fake.history(arn) == [
-                "PROVISIONING",
-                "PENDING",
-                "RUNNING",
-                "STOPPED",
-            ] or fake.history(arn) == ["PROVISIONING", "RUNNING", "STOPPED"]
-            assert len(fake.tasks) == 1
-            log = (tmp_path / "logs" / arn.rsplit("/", 1)[-1] / "main.log").read_text()
-            assert log.split() == ["started", "finished"]
-            stopped_reports = [r for r in fake.reports if r["status"] == "STOPPED"]
-            assert len(stopped_reports) >= 1
-            assert len(fake.registrations) == 1
+        arn = ecs.run_task(cluster="restart", taskDefinition="f")["tasks"][0]["taskArn"]
+        _wait(lambda: _status(ecs, arn) == "RUNNING")
+        server.kill9()
+        time.sleep(1.0)  # the control plane is down; the task keeps running
+        server = ServerProcess(data_dir=str(tmp_path / "server"), env=AGENT_ENV, port=port).start()
+        ecs = client("ecs", server.url)
+        assert _status(ecs, arn) == "RUNNING"
+        _wait(lambda: _status(ecs, arn) == "STOPPED", 15)
+        [task] = ecs.describe_tasks(cluster="restart", tasks=[arn])["tasks"]
+        assert task["containers"][0]["exitCode"] == 0
+        assert task["stopCode"] == "EssentialContainerExited"
+        assert ecs.list_tasks(cluster="restart", desiredStatus="STOPPED")["taskArns"] == [arn]
+        assert ecs.list_tasks(cluster="restart")["taskArns"] == []
+        assert ecs.list_container_instances(cluster="restart")["containerInstanceArns"] == [
+            instance
+        ]
+        assert agent.instance_arn == instance
+        log = (tmp_path / "agent" / "logs" / arn.rsplit("/", 1)[-1] / "main.log").read_text()
+        assert log.split() == ["started", "finished"]  # ran once
     finally:
-        agent.stop()
+        if agent is not None:
+            agent.stop()
+        server.stop()
         if runtime_kind == "docker":
-            from tests.e2e.agent.conftest import remove_containers
+            remove_containers("restart")
 
-            remove_containers("default")
+
+def _status(ecs: object, arn: str) -> str:
+    tasks = ecs.describe_tasks(cluster="restart", tasks=[arn])["tasks"]  # type: ignore[attr-defined]
+    return str(tasks[0]["lastStatus"])
 
 
 def _wait(check: object, timeout: float = 10.0) -> None:

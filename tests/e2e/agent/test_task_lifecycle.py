@@ -23,11 +23,6 @@ def test_a_task_that_exits_0_runs_once_and_stops_with_ecs_fields(env: Env) -> No
     for stamp in ("pullStartedAt", "pullStoppedAt", "startedAt", "executionStoppedAt", "stoppedAt"):
         assert stamp in task, stamp
     assert c["runtimeId"]
-    assert (
-        env.fake is None
-        or env.fake.history(arn) == ["PROVISIONING", "PENDING", "RUNNING", "STOPPED"]
-        or env.fake.history(arn) == ["PROVISIONING", "RUNNING", "STOPPED"]
-    )
     out = env.log(arn, "main").splitlines()
     assert out[0] == "hello"
     variables = dict(line.split("=", 1) for line in out[1:] if "=" in line)

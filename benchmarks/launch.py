@@ -1,0 +1,307 @@
+"""Task launch latency: RunTask → RUNNING, on each runtime, and plain ``docker run``.
+
+    python benchmarks/launch.py                       # 200 tasks per runtime, 10 in flight
+    python benchmarks/launch.py --tasks 50 --runtimes process
+
+For each runtime, ``cargobay up --in-memory --runtime R`` runs on a free port (the
+control plane and its embedded agent in one process).  N tasks of a one-container
+task definition (``sh -c "sleep S"``: they sleep, then exit) are launched by C client
+threads (at most C in flight): each calls RunTask and waits; one watcher thread calls
+DescribeTasks for all tasks in flight every ``--poll`` seconds (10 ms), and a task's
+latency is the time from just before its RunTask to the first answer that shows it
+RUNNING (or later).  Also reported: the
+server's own view, ``startedAt - createdAt``.
+
+For Docker the same containers (same image, command, memory limit, host network) are
+then started with plain ``docker run -d`` by C threads: latency is the time the
+command takes (it returns once the container started).  Overhead = cargobay's docker
+p50 / plain ``docker run`` p50 − 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+IMAGE = "cargobay-test/busybox:latest"
+ORDER = [
+    "PROVISIONING",
+    "PENDING",
+    "ACTIVATING",
+    "RUNNING",
+    "DEACTIVATING",
+    "STOPPING",
+    "DEPROVISIONING",
+    "STOPPED",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    idx = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[idx]
+
+
+def ecs_client(url: str) -> Any:
+    return boto3.client(
+        "ecs",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=BotoConfig(retries={"max_attempts": 1}, max_pool_connections=64),
+    )
+
+
+class Up:
+    """``cargobay up`` in a child process."""
+
+    def __init__(self, runtime: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp = tempfile.mkdtemp(prefix="cargobay-bench-")
+        env = {**os.environ, "CARGOBAY_LOG_LEVEL": "warning"}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cargobay",
+                "up",
+                "--in-memory",
+                "--port",
+                str(self.port),
+                "--runtime",
+                runtime,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+
+    def wait_ready(self, ecs: Any, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cargobay up exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1):
+                    pass
+                if ecs.list_container_instances(cluster="default")["containerInstanceArns"]:
+                    return
+            except Exception:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError("cargobay up did not get its instance registered")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def launch_cargobay(
+    runtime: str, tasks: int, inflight: int, sleep: float, poll: float
+) -> dict[str, list[float]]:
+    up = Up(runtime)
+    try:
+        ecs = ecs_client(up.url)
+        up.wait_ready(ecs)
+        family = f"bench-{uuid.uuid4().hex[:6]}"
+        ecs.register_task_definition(
+            family=family,
+            networkMode="host",
+            containerDefinitions=[
+                {
+                    "name": "main",
+                    "image": IMAGE,
+                    "memory": 16,
+                    "command": ["sh", "-c", f"sleep {sleep}"],
+                }
+            ],
+        )
+        client_side: list[float] = []
+        server_side: list[float] = []
+        failures: list[str] = []
+        lock = threading.Lock()
+        waiting: dict[str, tuple[float, threading.Event]] = {}
+        done = threading.Event()
+
+        def watch() -> None:
+            # one DescribeTasks for every task in flight, every `poll` seconds: the same
+            # view a client has, without flooding the server with one poller per task
+            while not done.is_set():
+                with lock:
+                    arns = list(waiting)
+                if arns:
+                    for task in ecs.describe_tasks(cluster="default", tasks=arns)["tasks"]:
+                        if ORDER.index(task["lastStatus"]) < ORDER.index("RUNNING"):
+                            continue
+                        now = time.perf_counter()
+                        with lock:
+                            t0, event = waiting.pop(task["taskArn"])
+                            client_side.append(now - t0)
+                            if "startedAt" in task:
+                                server_side.append(
+                                    (task["startedAt"] - task["createdAt"]).total_seconds()
+                                )
+                        event.set()
+                time.sleep(poll)
+
+        def one(_: int) -> None:
+            event = threading.Event()
+            t0 = time.perf_counter()
+            resp = ecs.run_task(cluster="default", taskDefinition=family)
+            if not resp["tasks"]:
+                with lock:
+                    failures.append(str(resp["failures"]))
+                return
+            with lock:
+                waiting[resp["tasks"][0]["taskArn"]] = (t0, event)
+            if not event.wait(120):
+                with lock:
+                    failures.append("not RUNNING within 120 s")
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        with ThreadPoolExecutor(inflight) as pool:
+            list(pool.map(one, range(tasks)))
+        done.set()
+        watcher.join(10)
+        if failures:
+            print(f"  {runtime}: {len(failures)} RunTask failures, e.g. {failures[0]}")
+        return {"client": client_side, "server": server_side}
+    finally:
+        up.stop()
+
+
+def launch_docker_run(tasks: int, inflight: int, sleep: float) -> list[float]:
+    label = f"cargobay-bench={uuid.uuid4().hex[:8]}"
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def one(_: int) -> None:
+        t0 = time.perf_counter()
+        subprocess.run(
+            [
+                "docker",
+                "run",
+                "-d",
+                "--network",
+                "host",
+                "--memory",
+                "16m",
+                "--label",
+                label,
+                IMAGE,
+                "sh",
+                "-c",
+                f"sleep {sleep}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        with lock:
+            times.append(time.perf_counter() - t0)
+
+    try:
+        with ThreadPoolExecutor(inflight) as pool:
+            list(pool.map(one, range(tasks)))
+    finally:
+        ids = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label={label}"], capture_output=True, text=True
+        ).stdout.split()
+        for i in range(0, len(ids), 50):
+            subprocess.run(["docker", "rm", "-f", *ids[i : i + 50]], capture_output=True)
+    return times
+
+
+def docker_ready() -> bool:
+    return (
+        subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode == 0
+    )
+
+
+def row(name: str, values: list[float]) -> str:
+    if not values:
+        return f"| {name:<34} | {0:>5} | {'-':>9} | {'-':>9} | {'-':>9} |"
+    ms: Callable[[float], str] = lambda v: f"{v * 1000:9.1f}"  # noqa: E731
+    return (
+        f"| {name:<34} | {len(values):>5} | {ms(pct(values, 50))} | {ms(pct(values, 99))} "
+        f"| {ms(statistics.fmean(values))} |"
+    )
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--tasks", type=int, default=200)
+    p.add_argument("--inflight", type=int, default=10)
+    p.add_argument("--sleep", type=float, default=1.0, help="seconds each task sleeps")
+    p.add_argument("--poll", type=float, default=0.01, help="DescribeTasks interval (s)")
+    p.add_argument("--runtimes", default="process,docker")
+    args = p.parse_args()
+    runtimes = [r for r in args.runtimes.split(",") if r]
+    if "docker" in runtimes and not docker_ready():
+        print(f"docker: no engine or no {IMAGE} (run .ci/docker-setup.sh); skipping docker")
+        runtimes.remove("docker")
+    print(
+        f"# launch latency: {args.tasks} tasks per runtime, {args.inflight} in flight, "
+        f"tasks sleep {args.sleep}s; {platform.platform()}, {os.cpu_count()} cores\n"
+    )
+    lines = ["| what | tasks | p50 ms | p99 ms | mean ms |", "|---|---:|---:|---:|---:|"]
+    p50: dict[str, float] = {}
+    for runtime in runtimes:
+        res = launch_cargobay(runtime, args.tasks, args.inflight, args.sleep, args.poll)
+        lines.append(row(f"cargobay {runtime}: RunTask→RUNNING", res["client"]))
+        lines.append(row(f"cargobay {runtime}: startedAt−createdAt", res["server"]))
+        if res["client"]:
+            p50[runtime] = pct(res["client"], 50)
+    if "docker" in runtimes:
+        plain = launch_docker_run(args.tasks, args.inflight, args.sleep)
+        lines.append(row("plain docker run -d", plain))
+        if plain:
+            p50["plain"] = pct(plain, 50)
+    print("\n".join(lines))
+    print()
+    if "process" in p50:
+        verdict = "meets" if p50["process"] < 0.100 else "MISSES"
+        print(f"process runtime p50 {p50['process'] * 1000:.1f} ms: {verdict} the < 100 ms bar")
+    if "docker" in p50 and "plain" in p50:
+        overhead = p50["docker"] / p50["plain"] - 1
+        verdict = "meets" if overhead < 0.20 else "MISSES"
+        print(
+            f"docker runtime overhead over plain docker run (p50): {overhead * 100:+.1f}%: "
+            f"{verdict} the < 20% bar"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
