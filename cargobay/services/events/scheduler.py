@@ -1,0 +1,149 @@
+"""Firing scheduled rules on the app clock.
+
+A rule with a ScheduleExpression (on the default bus, ENABLED) fires at each time
+schedule.next_fire gives — rates counted from when the rule was created, changed or
+enabled (``_anchor``), cron in UTC minutes — and every firing sends its targets the
+"Scheduled Event" (User Guide, "Creating a rule that runs on a schedule"): source
+``aws.events``, detail-type ``Scheduled Event``, the rule's ARN as the only resource,
+``detail`` ``{}``, ``time`` the scheduled time.  The last firing is kept on the rule
+(``_lastFired``), so a restart neither repeats nor back-fills firings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from typing import TYPE_CHECKING, Any
+
+from cargobay.services.events import names
+from cargobay.services.events.envelope import make_event
+from cargobay.services.events.names import BusRef
+from cargobay.services.events.put_events import new_job
+from cargobay.services.events.schedule import ScheduleError, next_fire
+from cargobay.services.events.schedule import parse as parse_schedule
+
+if TYPE_CHECKING:
+    from cargobay.services.events.service import EventsService
+
+log = logging.getLogger("cargobay.events.scheduler")
+
+Doc = dict[str, Any]
+
+
+class Scheduler:
+    def __init__(self, svc: EventsService) -> None:
+        self.svc = svc
+        self._next: dict[str, float] = {}  # rule key → next firing
+        self._heap: list[tuple[float, str]] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.fired = 0
+
+    def reset(self) -> None:
+        self._next.clear()
+        self._heap.clear()
+
+    async def start(self) -> None:
+        self.reset()
+        for key, doc in self.svc.store.scan(names.RULES):
+            self._plan(key, doc)
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="events-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+        self._wake = None
+
+    def refresh(self, bus: BusRef, rule: str) -> None:
+        """A rule was created, changed, enabled, disabled or deleted."""
+        key = bus.rule_key(rule)
+        self._next.pop(key, None)
+        doc = self.svc.store.get(names.RULES, key)
+        if doc is not None:
+            self._plan(key, doc)
+        if self._wake is not None:
+            self._wake.set()
+
+    def forget_bus(self, bus: BusRef) -> None:
+        for key in [k for k in self._next if k.startswith(bus.rules_prefix)]:
+            del self._next[key]
+
+    def next_firing(self, bus: BusRef, rule: str) -> float | None:
+        return self._next.get(bus.rule_key(rule))
+
+    def _plan(self, key: str, doc: Doc, after: float | None = None) -> None:
+        expr = doc.get("ScheduleExpression")
+        if not expr or doc.get("State") == "DISABLED":
+            return
+        try:
+            sched = parse_schedule(expr)
+        except ScheduleError:
+            return
+        now = self.svc.clock.now()
+        since = max(after if after is not None else now, float(doc.get("_lastFired", 0)))
+        t = next_fire(sched, float(doc.get("_anchor", now)), since)
+        if t is None:
+            return
+        self._next[key] = t
+        heapq.heappush(self._heap, (t, key))
+
+    async def _run(self) -> None:
+        clock = self.svc.clock
+        while True:
+            assert self._wake is not None
+            self._wake.clear()
+            now = clock.now()
+            fired = False
+            while self._heap and self._heap[0][0] <= now:
+                t, key = heapq.heappop(self._heap)
+                if self._next.get(key) != t:
+                    continue  # stale: the rule changed since
+                del self._next[key]
+                try:
+                    self._fire(key, t)
+                except Exception:
+                    log.exception("firing %s failed", key)
+                fired = True
+            if fired:
+                await clock.sleep(0)  # let the delivery loop see the new jobs
+                continue
+            wait = self._heap[0][0] - now if self._heap else None
+            await self._sleep(wait)
+
+    async def _sleep(self, seconds: float | None) -> None:
+        assert self._wake is not None
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
+        if seconds is not None:
+            waits.append(asyncio.ensure_future(self.svc.clock.sleep(seconds)))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    def _fire(self, key: str, t: float) -> None:
+        store = self.svc.store
+        doc = store.get(names.RULES, key)
+        if doc is None or doc.get("State") == "DISABLED" or not doc.get("ScheduleExpression"):
+            return
+        bus, rule = names.split_rule_key(key)
+        event = make_event(
+            source="aws.events", detail_type="Scheduled Event", detail={},
+            account=bus.account, region=bus.region, time=t, resources=[doc["Arn"]],
+        )
+        now = self.svc.clock.now()
+        jobs = [new_job(bus, doc, target, event, now)
+                for target in self.svc.rule_targets(bus, rule)]
+        doc["_lastFired"] = t
+        with store.batch():
+            store.put(names.RULES, key, doc)
+            if jobs:
+                self.svc.deliveries.add(jobs)
+        self.fired += 1
+        self._plan(key, doc, after=t)
