@@ -9,15 +9,12 @@ ListContainerInstances, UpdateContainerInstancesState; the agent liveness loop.
   STOPPED at once.  The instance becomes INACTIVE (describable for an hour).
 - UpdateContainerInstancesState: ACTIVE or DRAINING; a DRAINING instance gets no new
   tasks (standalone tasks already there keep running, as in ECS).
-- Liveness (docs/agent-protocol.md §4): an instance whose agent has not polled for
-  ``agent_timeout`` seconds is ``agentConnected=false``; after ``agent_task_timeout``
-  its tasks are STOPPED (the lost-host stop code and reason are in docs/differences.md).
+- Liveness (docs/agent-protocol.md §4): liveness.py.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 import secrets
 from typing import Any
@@ -26,30 +23,18 @@ from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import placement, tag_store
-from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.attributes import AttributeOps, check_attribute
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
+from cargobay.services.ecs.liveness import LivenessOps, purgeable
 from cargobay.services.ecs.pagination import decode_token, page_size, take_page
-from cargobay.services.ecs.query_language import QueryError, evaluate, parse
-from cargobay.services.ecs.task_lifecycle import (
-    TASK_FAILED_TO_START,
-    TERMINATION_NOTICE,
-    USER_INITIATED,
-    category,
-    desire_stop,
-    finish,
-    started,
-)
-from cargobay.services.ecs.task_writes import commit
-
-log = logging.getLogger("cargobay.ecs.instances")
+from cargobay.services.ecs.query_eval import evaluate
+from cargobay.services.ecs.query_language import QueryError, parse
+from cargobay.services.ecs.task_lifecycle import USER_INITIATED
 
 Doc = dict[str, Any]
 
 MAX_DESCRIBE = 100
 MAX_UPDATE = 10
-#: seconds between sweeps for expired STOPPED tasks, INACTIVE instances and tokens
-PURGE_EVERY = 60.0
 NOT_FOUND = "The referenced container instance was not found."
 _INSTANCE_ID = re.compile(r"^i-[0-9a-zA-Z]{1,64}$")
 
@@ -83,7 +68,7 @@ def _with_identity(attrs: list[Doc], identity: Doc) -> list[Doc]:
     return out
 
 
-class InstanceOps(AttributeOps):
+class InstanceOps(LivenessOps, AttributeOps):
     # -- RegisterContainerInstance ----------------------------------------------------
 
     def register_container_instance(self, ctx: RequestContext, req: Doc) -> Doc:
@@ -214,35 +199,15 @@ class InstanceOps(AttributeOps):
         self.app.agent_channel.notify(key)
         return {"containerInstance": instances.view(doc, tags=tags, health=False)}
 
-    def _end_task(
-        self, inst: Doc, inst_key: str, task_id: str, code: str, reason: str, now: float
-    ) -> None:
-        """STOPPED at once (forced deregistration, lost host), resources freed."""
-        prefix = inst_key.rsplit("/", 1)[0]
-        task = self.store.get(tasks.TABLE, f"{prefix}/{task_id}")
-        if task is None:
-            placement.free(inst, task_id)
-            return
-        before = category(task)
-        desire_stop(task, code, reason, now)
-        finish(task, now)
-        commit(self.store, task, before, instance=inst)
-
     def _instance(self, ctx: RequestContext, cluster: Doc, text: str) -> tuple[str, Doc]:
         ref = instances.parse_ref(ctx, cluster["clusterName"], text)
         if ref is None:
             raise InvalidParameterException(NOT_FOUND)
         key = instances.key(ctx, cluster["clusterName"], ref.instance_id)
         doc = self.store.get(instances.TABLE, key)
-        if doc is None or self._purgeable(doc, self.clock.now()):
+        if doc is None or purgeable(doc, self.clock.now()):
             raise InvalidParameterException(NOT_FOUND)
         return key, doc
-
-    @staticmethod
-    def _purgeable(doc: Doc, now: float) -> bool:
-        return doc["status"] == instances.INACTIVE and now - float(
-            doc.get("_deregisteredAt", now)
-        ) > instances.INACTIVE_RETENTION
 
     # -- DescribeContainerInstances / ListContainerInstances --------------------------
 
@@ -265,7 +230,7 @@ class InstanceOps(AttributeOps):
             doc = None if ref is None else self.store.get(
                 instances.TABLE, instances.key(ctx, name, ref.instance_id)
             )
-            if doc is None or self._purgeable(doc, now):
+            if doc is None or purgeable(doc, now):
                 failures.append({"arn": ref.arn if ref else text, "reason": "MISSING"})
                 continue
             tags = (
@@ -333,7 +298,7 @@ class InstanceOps(AttributeOps):
             doc = changed.get(key)
             if doc is None and ref is not None:
                 doc = self.store.get(instances.TABLE, key)
-            if doc is None or ref is None or self._purgeable(doc, now):
+            if doc is None or ref is None or purgeable(doc, now):
                 failures.append({"arn": ref.arn if ref else text, "reason": "MISSING"})
                 continue
             if doc["status"] not in (instances.ACTIVE, instances.DRAINING):
@@ -351,70 +316,3 @@ class InstanceOps(AttributeOps):
             "containerInstances": [instances.view(d, tags=None, health=False) for d in found],
             "failures": failures,
         }
-
-    # -- liveness ---------------------------------------------------------------------
-
-    async def liveness_loop(self) -> None:
-        """Mark silent agents disconnected; stop their tasks after the task timeout."""
-        cfg = self.app.config
-        period = max(0.05, min(cfg.agent_timeout / 4, 5.0))
-        # silence is counted from the start of this loop at the earliest: while the
-        # control plane itself was down, no agent could reach it
-        up_since = last_purge = self.clock.now()
-        while True:
-            try:
-                now = self.clock.now()
-                self.liveness_tick(now, up_since=up_since)
-                if now - last_purge >= PURGE_EVERY:
-                    self.purge(now)
-                    last_purge = now
-            except Exception:  # keep the loop alive; the next tick tries again
-                log.exception("liveness tick failed")
-            await self.clock.sleep(period)
-
-    def liveness_tick(self, now: float, *, up_since: float = 0.0) -> None:
-        cfg = self.app.config
-        channel = self.app.agent_channel
-        for key, doc in self.store.scan(instances.TABLE):
-            if doc["status"] == instances.INACTIVE or channel.is_polling(key):
-                continue
-            silent = now - max(float(doc.get("_lastSeen", now)), up_since)
-            dirty = False
-            if doc.get("agentConnected") and silent > cfg.agent_timeout:
-                doc["agentConnected"] = False
-                doc["version"] = int(doc.get("version", 0)) + 1
-                dirty = True
-            if not doc.get("agentConnected") and silent > cfg.agent_task_timeout and doc.get(
-                "_tasks"
-            ):
-                reason = f"Host EC2 (instance {doc.get('ec2InstanceId')}) terminated."
-                with self.store.batch():
-                    for task_id in list(doc["_tasks"]):
-                        self._lost(doc, key, task_id, reason, now)
-                dirty = True
-            if dirty:
-                self.store.put(instances.TABLE, key, doc)
-                channel.notify(key)
-
-    def _lost(self, inst: Doc, key: str, task_id: str, reason: str, now: float) -> None:
-        prefix = key.rsplit("/", 1)[0]
-        task = self.store.get(tasks.TABLE, f"{prefix}/{task_id}")
-        code = TERMINATION_NOTICE if task is not None and started(task) else TASK_FAILED_TO_START
-        self._end_task(inst, key, task_id, code, reason, now)
-
-    def purge(self, now: float) -> None:
-        """Forget what ECS no longer shows: STOPPED tasks and INACTIVE instances past
-        their hour, RunTask client tokens past theirs."""
-        for key, doc in self.store.scan(tasks.TABLE):
-            if tasks.expired(doc, now):
-                with self.store.batch():
-                    self.store.delete(tasks.TABLE, key)
-                    tag_store.drop_tags(self.store, doc["taskArn"])
-        for key, doc in self.store.scan(instances.TABLE):
-            if self._purgeable(doc, now):
-                with self.store.batch():
-                    self.store.delete(instances.TABLE, key)
-                    tag_store.drop_tags(self.store, doc["containerInstanceArn"])
-        for key, doc in self.store.scan(tasks.TOKENS):
-            if now - float(doc.get("createdAt", now)) > tasks.TOKEN_RETENTION:
-                self.store.delete(tasks.TOKENS, key)

@@ -22,7 +22,8 @@ from typing import Any
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import placement
 from cargobay.services.ecs.errors import InvalidParameterException
-from cargobay.services.ecs.query_language import Expr, QueryError, evaluate, parse
+from cargobay.services.ecs.query_eval import evaluate
+from cargobay.services.ecs.query_language import Expr, QueryError, parse
 
 Doc = dict[str, Any]
 

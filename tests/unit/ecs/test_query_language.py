@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cargobay.services.ecs.query_eval import matches
 from cargobay.services.ecs.query_language import (
     BoolOp,
     Compare,
     InstanceFacts,
     Not,
     QueryError,
-    matches,
     parse,
 )
 

@@ -1,0 +1,126 @@
+"""Agent liveness (docs/agent-protocol.md §4) and the hourly forgetting of what ECS no
+longer shows.
+
+- An instance whose agent has not polled for ``agent_timeout`` seconds becomes
+  ``agentConnected=false``; once silent for ``agent_task_timeout`` its tasks are set
+  STOPPED at once with the text ECS writes for a terminated host and stopCode
+  TerminationNotice (TaskFailedToStart for a task that never ran), resources freed.
+  Silence counts from the loop's start at the earliest, so a restarted control plane
+  gives every agent the full timeouts to come back; a held poll counts as presence.
+- Every minute: STOPPED tasks and INACTIVE instances past their hour, and RunTask
+  client tokens past theirs, are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cargobay.services.ecs import instance_store as instances
+from cargobay.services.ecs import placement, tag_store
+from cargobay.services.ecs import task_store as tasks
+from cargobay.services.ecs.base import EcsBase
+from cargobay.services.ecs.task_lifecycle import (
+    TASK_FAILED_TO_START,
+    TERMINATION_NOTICE,
+    category,
+    desire_stop,
+    finish,
+    started,
+)
+from cargobay.services.ecs.task_writes import commit
+
+log = logging.getLogger("cargobay.ecs.liveness")
+
+Doc = dict[str, Any]
+
+#: seconds between sweeps for expired STOPPED tasks, INACTIVE instances and tokens
+PURGE_EVERY = 60.0
+
+
+def purgeable(doc: Doc, now: float) -> bool:
+    """An INACTIVE instance past its hour: gone for every API."""
+    return doc["status"] == instances.INACTIVE and now - float(
+        doc.get("_deregisteredAt", now)
+    ) > instances.INACTIVE_RETENTION
+
+
+class LivenessOps(EcsBase):
+    def _end_task(
+        self, inst: Doc, inst_key: str, task_id: str, code: str, reason: str, now: float
+    ) -> None:
+        """STOPPED at once (forced deregistration, lost host), resources freed."""
+        prefix = inst_key.rsplit("/", 1)[0]
+        task = self.store.get(tasks.TABLE, f"{prefix}/{task_id}")
+        if task is None:
+            placement.free(inst, task_id)
+            return
+        before = category(task)
+        desire_stop(task, code, reason, now)
+        finish(task, now)
+        commit(self.store, task, before, instance=inst)
+
+    async def liveness_loop(self) -> None:
+        """Mark silent agents disconnected; stop their tasks after the task timeout."""
+        cfg = self.app.config
+        period = max(0.05, min(cfg.agent_timeout / 4, 5.0))
+        # silence is counted from the start of this loop at the earliest: while the
+        # control plane itself was down, no agent could reach it
+        up_since = last_purge = self.clock.now()
+        while True:
+            try:
+                now = self.clock.now()
+                self.liveness_tick(now, up_since=up_since)
+                if now - last_purge >= PURGE_EVERY:
+                    self.purge(now)
+                    last_purge = now
+            except Exception:  # keep the loop alive; the next tick tries again
+                log.exception("liveness tick failed")
+            await self.clock.sleep(period)
+
+    def liveness_tick(self, now: float, *, up_since: float = 0.0) -> None:
+        cfg = self.app.config
+        channel = self.app.agent_channel
+        for key, doc in self.store.scan(instances.TABLE):
+            if doc["status"] == instances.INACTIVE or channel.is_polling(key):
+                continue
+            silent = now - max(float(doc.get("_lastSeen", now)), up_since)
+            dirty = False
+            if doc.get("agentConnected") and silent > cfg.agent_timeout:
+                doc["agentConnected"] = False
+                doc["version"] = int(doc.get("version", 0)) + 1
+                dirty = True
+            if not doc.get("agentConnected") and silent > cfg.agent_task_timeout and doc.get(
+                "_tasks"
+            ):
+                reason = f"Host EC2 (instance {doc.get('ec2InstanceId')}) terminated."
+                with self.store.batch():
+                    for task_id in list(doc["_tasks"]):
+                        self._lost(doc, key, task_id, reason, now)
+                dirty = True
+            if dirty:
+                self.store.put(instances.TABLE, key, doc)
+                channel.notify(key)
+
+    def _lost(self, inst: Doc, key: str, task_id: str, reason: str, now: float) -> None:
+        prefix = key.rsplit("/", 1)[0]
+        task = self.store.get(tasks.TABLE, f"{prefix}/{task_id}")
+        code = TERMINATION_NOTICE if task is not None and started(task) else TASK_FAILED_TO_START
+        self._end_task(inst, key, task_id, code, reason, now)
+
+    def purge(self, now: float) -> None:
+        """Forget what ECS no longer shows: STOPPED tasks and INACTIVE instances past
+        their hour, RunTask client tokens past theirs."""
+        for key, doc in self.store.scan(tasks.TABLE):
+            if tasks.expired(doc, now):
+                with self.store.batch():
+                    self.store.delete(tasks.TABLE, key)
+                    tag_store.drop_tags(self.store, doc["taskArn"])
+        for key, doc in self.store.scan(instances.TABLE):
+            if purgeable(doc, now):
+                with self.store.batch():
+                    self.store.delete(instances.TABLE, key)
+                    tag_store.drop_tags(self.store, doc["containerInstanceArn"])
+        for key, doc in self.store.scan(tasks.TOKENS):
+            if now - float(doc.get("createdAt", now)) > tasks.TOKEN_RETENTION:
+                self.store.delete(tasks.TOKENS, key)
