@@ -86,7 +86,7 @@ class MoveTaskOps(RedriveOps):
         doc = {
             "handle": _handle(task_id, src.ref.arn), "source": src.ref.arn, "dest": dest_arn,
             "rate": rate, "status": RUNNING, "moved": 0, "to_move": len(src.msgs),
-            "started": int(now * 1000),
+            "started": int(now * 1000), "stepped": now,
         }
         self.store.put(qs.MOVE_TASKS, f"{src.ref.key}/{doc['started']:016d}-{task_id}", doc)
         self.wake_loop()
@@ -138,23 +138,28 @@ class MoveTaskOps(RedriveOps):
     def running_tasks(self) -> list[tuple[str, dict[str, Any]]]:
         return [(k, d) for k, d in self.store.scan(qs.MOVE_TASKS) if d["status"] == RUNNING]
 
-    def step_move_tasks(self, seconds: float) -> None:
-        """Move what the running tasks may move in ``seconds`` of clock time."""
+    def step_move_tasks(self) -> None:
+        """Move what each running task may have moved since its last step."""
         for key, doc in self.running_tasks():
-            self._step(key, doc, seconds)
+            self._step(key, doc)
 
-    def _step(self, key: str, doc: dict[str, Any], seconds: float) -> None:
+    def _step(self, key: str, doc: dict[str, Any]) -> None:
         ref = ref_from_arn(doc["source"])
         src = self.load(ref) if ref is not None else None
         if src is None:
             doc.update(status=FAILED, failure="The source queue no longer exists.")
             self.store.put(qs.MOVE_TASKS, key, doc)
             return
-        budget = max(1, int((doc.get("rate") or MAX_RATE) * seconds))
-        budget = min(budget, doc["to_move"] - doc["moved"])
         now = self.clock.now()
+        rate = doc.get("rate") or MAX_RATE
+        budget = int(rate * (now - doc["stepped"]) + 1e-9)
+        doc["stepped"] += budget / rate
+        budget = min(budget, doc["to_move"] - doc["moved"])
         moved = 0
         picked = src.pop_visible(budget) if budget > 0 else []
+        if budget <= 0 and doc["moved"] < doc["to_move"]:
+            self.store.put(qs.MOVE_TASKS, key, doc)
+            return
         for i, m in enumerate(picked):
             dest = self._destination(doc.get("dest") or m.dlq_source, src.ref)
             if dest is None:

@@ -74,7 +74,7 @@ class SqsService(QueueOps, SendOps, ReceiveOps, VisibilityOps, TagOps, MoveTaskO
             interval = MOVE_INTERVAL if self.running_tasks() else SWEEP_INTERVAL
             await self._sleep(interval)
             try:
-                self.sweep(interval)
+                self.sweep()
             except Exception:  # keep the loop alive; the next sweep retries
                 log.exception("sqs sweep failed")
 
@@ -90,10 +90,10 @@ class SqsService(QueueOps, SendOps, ReceiveOps, VisibilityOps, TagOps, MoveTaskO
             slept.cancel()
             kick.clear()
 
-    def sweep(self, seconds: float) -> None:
+    def sweep(self) -> None:
         for st in list(self.queues.values()):
             self.tick(st)
-        self.step_move_tasks(seconds)
+        self.step_move_tasks()
 
     # -- metrics hook ------------------------------------------------------------------
     def queue_depths(self, account_id: str, region: str) -> dict[str, dict[str, int]]:
