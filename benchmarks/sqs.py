@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from api import start_cargobay, start_moto  # noqa: E402
+from api import start_cargobay, start_moto
 
 BODY = json.dumps({"order": 12345, "items": ["a", "b", "c"], "note": "x" * 120})
 ATTRS = {"kind": {"DataType": "String", "StringValue": "order"}}

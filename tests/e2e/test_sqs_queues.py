@@ -118,7 +118,8 @@ def test_set_attributes_and_last_modified(sqs: Any) -> None:
 def test_policy_is_stored_and_cleared_with_an_empty_string(sqs: Any) -> None:
     q = sqs.create_queue(QueueName="guarded")["QueueUrl"]
     policy = json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": arn("guarded"),
+        "Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+        "Resource": arn("guarded"),
     }]})
     sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": policy})
     got = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["Policy"])["Attributes"]
@@ -330,6 +331,7 @@ def test_redrive_allow_policy_decides_who_may_use_a_dlq(sqs: Any) -> None:
     for bad in ({"redrivePermission": "sometimes"},
                 {"redrivePermission": "byQueue"},
                 {"redrivePermission": "allowAll", "sourceQueueArns": [arn("x")]},
-                {"redrivePermission": "byQueue", "sourceQueueArns": [arn(str(i)) for i in range(11)]}):
+                {"redrivePermission": "byQueue",
+                 "sourceQueueArns": [arn(str(i)) for i in range(11)]}):
         error(lambda b=bad: sqs.create_queue(QueueName="x", Attributes={
             "RedriveAllowPolicy": json.dumps(b)}), "InvalidParameterValue")
