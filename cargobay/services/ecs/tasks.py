@@ -28,6 +28,7 @@ from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
+from cargobay.services.ecs.events_out import task_state_change
 from cargobay.services.ecs.pagination import decode_token, page_size, take_page
 from cargobay.services.ecs.task_errors import ConflictException, UnsupportedFeatureException
 from cargobay.services.ecs.task_lifecycle import (
@@ -133,6 +134,8 @@ class TaskOps(TaskReportOps, EcsBase):
                     },
                 )
         self._notify(notify)
+        for t in placed:
+            task_state_change(self.app, t)
         return {"tasks": [tasks.view(t, tags) for t in placed], "failures": failures}
 
     def start_task(self, ctx: RequestContext, req: Doc) -> Doc:
@@ -179,6 +182,8 @@ class TaskOps(TaskReportOps, EcsBase):
                 tag_store.set_tags(self.store, task["taskArn"], tags)
                 placed.append(task)
         self._notify(notify)
+        for t in placed:
+            task_state_change(self.app, t)
         return {"tasks": [tasks.view(t, tags) for t in placed], "failures": failures}
 
     def _launch(
@@ -316,6 +321,7 @@ class TaskOps(TaskReportOps, EcsBase):
                 # "Stops a running task. Any tags associated with the task will be deleted."
                 tag_store.drop_tags(self.store, task["taskArn"])
             self._notify({ikey})
+            task_state_change(self.app, task)
         return {"task": tasks.view(task, None)}
 
     def _task(self, ctx: RequestContext, cluster: Doc, text: str) -> tuple[str, Doc]:
