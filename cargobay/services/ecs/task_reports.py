@@ -15,6 +15,7 @@ from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.errors import InvalidParameterException
+from cargobay.services.ecs.events_out import task_state_change
 from cargobay.services.ecs.task_lifecycle import category, on_agent_status
 from cargobay.services.ecs.task_writes import commit
 
@@ -88,6 +89,7 @@ class TaskReportOps(EcsBase):
             ikey = commit(self.store, task, before)
             if ikey is not None:
                 self.app.agent_channel.notify(ikey)
+            task_state_change(self.app, task)
         return {"acknowledgment": ACK}
 
     def submit_container_state_change(self, ctx: RequestContext, req: Doc) -> Doc:
@@ -106,6 +108,7 @@ class TaskReportOps(EcsBase):
             )
         if task["lastStatus"] != "STOPPED" and update_container(container, req):
             commit(self.store, task, category(task))
+            task_state_change(self.app, task)
         return {"acknowledgment": ACK}
 
     def submit_attachment_state_changes(self, ctx: RequestContext, req: Doc) -> Doc:
