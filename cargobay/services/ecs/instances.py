@@ -25,6 +25,7 @@ from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import placement, tag_store
 from cargobay.services.ecs.attributes import AttributeOps, check_attribute
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
+from cargobay.services.ecs.events_out import container_instance_state_change
 from cargobay.services.ecs.liveness import LivenessOps, purgeable
 from cargobay.services.ecs.pagination import decode_token, page_size, take_page
 from cargobay.services.ecs.query_eval import evaluate
@@ -143,6 +144,7 @@ class InstanceOps(LivenessOps, AttributeOps):
                     {"registeredContainerInstancesCount": 1},
                 )
         shown = tag_store.get_tags(self.store, doc["containerInstanceArn"])
+        container_instance_state_change(self.app, doc)
         return {"containerInstance": instances.view(doc, tags=shown, health=False)}
 
     def _existing(
@@ -197,6 +199,7 @@ class InstanceOps(LivenessOps, AttributeOps):
                 {"registeredContainerInstancesCount": -1},
             )
         self.app.agent_channel.notify(key)
+        container_instance_state_change(self.app, doc)
         return {"containerInstance": instances.view(doc, tags=tags, health=False)}
 
     def _instance(self, ctx: RequestContext, cluster: Doc, text: str) -> tuple[str, Doc]:
@@ -312,6 +315,8 @@ class InstanceOps(LivenessOps, AttributeOps):
         with self.store.batch():
             for key, doc in changed.items():
                 self.store.put(instances.TABLE, key, doc)
+        for doc in changed.values():
+            container_instance_state_change(self.app, doc)
         return {
             "containerInstances": [instances.view(d, tags=None, health=False) for d in found],
             "failures": failures,
