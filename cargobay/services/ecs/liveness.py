@@ -20,6 +20,7 @@ from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import placement, tag_store
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.base import EcsBase
+from cargobay.services.ecs.events_out import container_instance_state_change, task_state_change
 from cargobay.services.ecs.task_lifecycle import (
     TASK_FAILED_TO_START,
     TERMINATION_NOTICE,
@@ -59,6 +60,7 @@ class LivenessOps(EcsBase):
         desire_stop(task, code, reason, now)
         finish(task, now)
         commit(self.store, task, before, instance=inst)
+        task_state_change(self.app, task)
 
     async def liveness_loop(self) -> None:
         """Mark silent agents disconnected; stop their tasks after the task timeout."""
@@ -101,6 +103,7 @@ class LivenessOps(EcsBase):
             if dirty:
                 self.store.put(instances.TABLE, key, doc)
                 channel.notify(key)
+                container_instance_state_change(self.app, doc)
 
     def _lost(self, inst: Doc, key: str, task_id: str, reason: str, now: float) -> None:
         prefix = key.rsplit("/", 1)[0]
