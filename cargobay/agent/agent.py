@@ -65,6 +65,11 @@ class AgentConfig:
     attributes: dict[str, str] = field(default_factory=dict)
     region: str = "us-east-1"
     poll_wait: float = 20.0
+    #: the least time between two answered polls: under a burst of changes one answer
+    #: then covers several (each answer is the whole desired set)
+    min_poll_interval: float = 0.02
+    #: how often the process runtime sums its containers' memory (seconds)
+    memory_poll_interval: float = 0.2
     echo_logs: bool = False
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     create_cluster: bool = True
@@ -120,6 +125,8 @@ class Agent:
             from cargobay.agent.runtime import open_runtime
 
             self.runtime = await open_runtime(self.config.runtime, self.clock)
+            if hasattr(self.runtime, "memory_poll_interval"):
+                self.runtime.memory_poll_interval = self.config.memory_poll_interval
         self.state = self.state_file.load()
         if self.state.runtime not in (None, self.runtime.name) or self.state.cluster not in (
             None,
@@ -139,10 +146,7 @@ class Agent:
             extra_attributes=dict(self.config.attributes),
         )
         self.state.instance_id = self.host.instance_id
-        self.metadata = MetadataServer(
-            self._tokens.get, self._stats_of, zone=self.host.zone, port=self.config.metadata_port
-        )
-        await self.metadata.start()
+        self.metadata = await self._start_metadata()
         if self.echo is not None:
             self._background.append(asyncio.create_task(self.echo.run(), name="agent-log-echo"))
         await self.register()
@@ -153,6 +157,25 @@ class Agent:
                 log.warning("dropping unreadable saved task %s: %s", arn, e)
                 del self.state.tasks[arn]
         self._save()
+
+    async def _start_metadata(self) -> MetadataServer:
+        """The metadata endpoint, on the port the saved containers know if it is free."""
+        assert self.host is not None
+        ports = [self.config.metadata_port]
+        if not self.config.metadata_port and self.state.metadata_port and self.state.tasks:
+            ports.insert(0, self.state.metadata_port)
+        for port in ports:
+            server = MetadataServer(
+                self._tokens.get, self._stats_of, zone=self.host.zone, port=port
+            )
+            try:
+                await server.start()
+            except OSError as e:
+                log.warning("metadata endpoint cannot use port %s (%s)", port, e)
+                continue
+            self.state.metadata_port = server.port
+            return server
+        raise OSError(f"the metadata endpoint cannot listen on {self.config.metadata_port}")
 
     async def register(self) -> None:
         assert self.host is not None
@@ -282,7 +305,12 @@ class Agent:
                 delay = min(delay * 2, BACKOFF_MAX)
                 continue
             delay = BACKOFF_FIRST
+            answered = self.clock.monotonic()
             self.apply(answer)
+            # a burst of changes: let a few gather before asking again
+            rest = self.config.min_poll_interval - (self.clock.monotonic() - answered)
+            if rest > 0 and answer.get("tasks"):
+                await self.clock.sleep(rest)
 
     def apply(self, answer: dict[str, Any]) -> None:
         """Reconcile with one poll answer (the whole desired set)."""
@@ -291,6 +319,10 @@ class Agent:
             self.version = version
         listed: set[str] = set()
         for doc in answer.get("tasks") or []:
+            known = self.runners.get(str(doc.get("taskArn"))) if isinstance(doc, dict) else None
+            if known is not None and doc.get("desiredStatus") == known.desired:
+                listed.add(known.task.task_arn)  # nothing new for a task already held
+                continue
             try:
                 task = Assignment.from_doc(doc)
             except ValueError as e:

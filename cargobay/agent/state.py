@@ -28,6 +28,7 @@ class ContainerRecord:
     status: str = "PENDING"  # PENDING, RUNNING, STOPPED
     exit_code: int | None = None
     reason: str | None = None
+    token: str | None = None  # its metadata endpoint id (in its environment)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class AgentState:
     instance_arn: str | None = None
     instance_id: str | None = None
     runtime: str | None = None
+    metadata_port: int | None = None  # containers' ECS_CONTAINER_METADATA_URI name it
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
 
 
@@ -93,6 +95,7 @@ class StateFile:
             instance_arn=doc.get("instanceArn"),
             instance_id=doc.get("instanceId"),
             runtime=doc.get("runtime"),
+            metadata_port=doc.get("metadataPort"),
             tasks={
                 str(t["taskArn"]): TaskRecord.from_doc(t)
                 for t in doc.get("tasks") or []
@@ -109,6 +112,7 @@ class StateFile:
             "instanceArn": state.instance_arn,
             "instanceId": state.instance_id,
             "runtime": state.runtime,
+            "metadataPort": state.metadata_port,
             "tasks": [t.to_doc() for t in state.tasks.values()],
         }
         os.makedirs(os.path.dirname(self.path), exist_ok=True)

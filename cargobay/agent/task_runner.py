@@ -164,7 +164,8 @@ class TaskRunner:
                 definition=c,
                 engine_name=(saved.engine_name if saved and saved.engine_name else None)
                 or docker_name(task.family, task.revision, name),
-                token=f"{task.task_id}-{random_hex(12)}",
+                token=(saved.token if saved and saved.token else None)
+                or f"{task.task_id}-{random_hex(12)}",
                 essential=is_essential(c),
             )
         self.order = start_order(task.container_definitions)
@@ -210,6 +211,9 @@ class TaskRunner:
             await self._stop_all()
             await self._finish(reason)
         except asyncio.CancelledError:
+            for c in self.containers.values():  # the containers themselves keep running
+                for w in c.watchers:
+                    w.cancel()
             raise
         except Exception as e:  # a bug must not leave the task hanging: stop it
             log.exception("task %s failed in the agent", self.task.task_arn)
@@ -568,6 +572,7 @@ class TaskRunner:
             status=c.status,
             exit_code=c.exit_code,
             reason=c.reason,
+            token=c.token,
         )
         self.ctx.changed()
 

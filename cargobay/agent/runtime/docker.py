@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -171,6 +172,36 @@ class DockerRuntime:
             box.log_thread = threading.Thread(
                 target=self._copy_logs,
                 args=(handle.id, box.spec.log_path, box, asyncio.get_running_loop()),
+                name=f"docker-logs-{handle.id[:12]}",
+                daemon=True,
+            )
+            box.log_thread.start()
+        else:
+            box.logs_done.set()
+
+    async def adopt(self, handle: ContainerHandle, spec: ContainerSpec) -> None:
+        """Follow again a container created before the agent restarted (its state
+        file kept the handle): NoSuchContainerError if the engine no longer has it.
+        Its log file gets what it did not have yet (the file holds a prefix of the
+        container's log: what the previous agent copied)."""
+        doc = await self._inspect(handle)
+        box = _Box(spec=spec, started_at=self.clock.now())
+        self._boxes[handle.id] = box
+        await self._ensure_events()
+        if status_from_inspect(doc).state is ContainerState.EXITED:
+            box.finished_at = self.clock.now()
+            box.exited.set()
+            box.logs_done.set()
+        elif spec.log_path is not None:
+            box.log_thread = threading.Thread(
+                target=self._copy_logs,
+                args=(
+                    handle.id,
+                    spec.log_path,
+                    box,
+                    asyncio.get_running_loop(),
+                    _size(spec.log_path),
+                ),
                 name=f"docker-logs-{handle.id[:12]}",
                 daemon=True,
             )
@@ -328,26 +359,36 @@ class DockerRuntime:
                 box.finished_at = self.clock.now()
             box.exited.set()
 
-    def _copy_logs(self, cid: str, path: str, box: _Box, loop: Any) -> None:
-        """Thread: append the container's stdout/stderr to ``path`` until it exits."""
+    def _copy_logs(self, cid: str, path: str, box: _Box, loop: Any, skip: int = 0) -> None:
+        """Thread: append the container's stdout/stderr to ``path`` until it exits,
+        leaving out its first ``skip`` bytes (already in the file: an adopted container)."""
         try:
             with open(path, "ab") as out:
-                written = 0
+                written = 0  # bytes of the container's log seen, copied or skipped
                 for chunk in self.api.logs(cid, stream=True, follow=True):
-                    out.write(chunk)
-                    out.flush()
+                    fresh = chunk[max(0, skip - written) :]
                     written += len(chunk)
+                    if fresh:
+                        out.write(fresh)
+                        out.flush()
                 # A container that exits while the follow request is being set up can
                 # end the stream early (even with nothing): what the engine kept is the
-                # whole log, and what was copied is a prefix of it.
+                # whole log, and what was seen is a prefix of it.
                 full = self.api.logs(cid, stream=False, follow=False)
-                if isinstance(full, bytes) and len(full) > written:
-                    out.write(full[written:])
+                if isinstance(full, bytes) and len(full) > max(written, skip):
+                    out.write(full[max(written, skip) :])
                     out.flush()
         except Exception as e:
             log.warning("copying logs of %s to %s stopped: %s", cid[:12], path, e)
         finally:
             _call_soon(loop, box.logs_done.set)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _call_soon(loop: Any, fn: Callable[..., None], *args: Any) -> None:
