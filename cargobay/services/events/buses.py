@@ -34,6 +34,7 @@ MAX_PAGE = 100
 class BusOps(EventsBase):
     def create_event_bus(self, ctx: RequestContext, req: Doc) -> Doc:
         name: str = req["Name"]
+        names.check_name(name, "name", bus=True)
         bus = BusRef(ctx.account_id, ctx.region, name)
         if name == DEFAULT_BUS or self.store.get(names.BUSES, bus.key) is not None:
             raise ResourceAlreadyExistsException(f"Event bus {name} already exists.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -128,3 +129,18 @@ def take_page(items: Iterator[tuple[str, T]], limit: int) -> tuple[list[T], str 
         page.append(value)
         last = key
     return page, None
+
+
+_NAME = re.compile(r"[\.\-_A-Za-z0-9]+")
+_BUS_NAME = re.compile(r"[/\.\-_A-Za-z0-9]+")
+
+
+def check_name(value: str, where: str, *, bus: bool = False) -> None:
+    """Names must match the model's pattern as a whole (the protocol layer checks that a
+    match exists somewhere in the value)."""
+    rx = _BUS_NAME if bus else _NAME
+    if rx.fullmatch(value) is None:
+        raise ValidationException(
+            f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern: {rx.pattern}"
+        )

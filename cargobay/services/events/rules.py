@@ -41,6 +41,7 @@ class RuleOps(EventsBase):
         bus = names.bus_ref(ctx, req.get("EventBusName"))
         self.require_bus(bus)
         name: str = req["Name"]
+        names.check_name(name, "name")
         pattern = req.get("EventPattern")
         schedule = req.get("ScheduleExpression")
         if not pattern and not schedule:

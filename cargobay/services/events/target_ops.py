@@ -102,6 +102,8 @@ class TargetOps(EventsBase):
         self.require_rule(bus, rule)
         targets: list[Doc] = req["Targets"]
         ids = [t["Id"] for t in targets]
+        for i, tid in enumerate(ids, start=1):
+            names.check_name(tid, f"targets.{i}.member.id")
         if len(set(ids)) != len(ids):
             raise ValidationException("The same target Id appears more than once.")
         for t in targets:
