@@ -11,7 +11,8 @@ The main loop (docs/agent-protocol.md):
    desired status, and a finished one the control plane no longer lists is forgotten.
    A change of container health drops the held poll and polls again at once (health
    travels in the poll body).  While the control plane is unreachable the agent
-   retries (0.05 s doubling to 5 s) and its containers keep running.
+   retries (0.05 s doubling to 1 s: a heartbeat must not lapse for long) and its
+   containers keep running.
 3. **report** through the :class:`Reporter`.
 
 On shutdown the Docker runtime's containers keep running (a restarted agent adopts
@@ -45,7 +46,7 @@ from cargobay.clock import Clock, RealClock
 log = logging.getLogger("cargobay.agent")
 
 BACKOFF_FIRST = 0.05
-BACKOFF_MAX = 5.0
+BACKOFF_MAX = 1.0
 #: Seconds a poll may take beyond its ``wait`` before the agent gives up on it.
 POLL_GRACE = 10.0
 #: How long shutdown waits for final reports to get through.

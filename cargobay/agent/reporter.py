@@ -9,7 +9,7 @@ plane never blocks a task's supervisor.  Rules (docs/agent-protocol.md, section 
   replaced by the newer one; a RUNNING report is always sent before STOPPED, so a task
   that ran has a startedAt;
 - a call that gets no answer is retried with bounded exponential backoff (0.05 s
-  doubling to 5 s), for as long as the agent runs; a refusal (4xx) is logged and
+  doubling to 1 s), for as long as the agent runs; a refusal (4xx) is logged and
   dropped (the control plane no longer knows the task);
 - ``on_sent(task_arn, status)`` is called after each acknowledged task report.
 """
@@ -30,7 +30,7 @@ from cargobay.clock import Clock
 log = logging.getLogger("cargobay.agent.reporter")
 
 BACKOFF_FIRST = 0.05
-BACKOFF_MAX = 5.0
+BACKOFF_MAX = 1.0
 #: ECS keeps reasons to 255 characters.
 REASON_MAX = 255
 
