@@ -56,10 +56,15 @@ class App:
         #: the long poll agents receive their tasks through (docs/agent-protocol.md)
         self.agent_channel = AgentChannel(self)
         self.services = services(self)
+        from cargobay.iam.authorizer import Authorizer
+
+        #: SigV4 and IAM policies on every request (CARGOBAY_AUTH_MODE)
+        self.authorizer = Authorizer(self)
         self.dispatcher = Dispatcher(
             self.services,
             default_region=self.config.region,
             account_id=self.config.account_id,
+            authorizer=self.authorizer,
         )
 
     def service_names(self) -> list[str]:

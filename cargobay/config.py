@@ -28,6 +28,13 @@ class Config:
     #: the embedded agent's runtime (``cargobay up``): docker, process, None: docker if
     #: an engine answers
     runtime: str | None = field(default_factory=lambda: _env("RUNTIME", "") or None)
+    #: SigV4 + IAM on every request: enforce (refuse), audit (log decisions, allow), off
+    auth_mode: str = field(default_factory=lambda: _env("AUTH_MODE", "enforce"))
+    #: the bootstrap root identity's keys (always accepted; root may do anything)
+    root_access_key_id: str = field(default_factory=lambda: _env("ROOT_ACCESS_KEY_ID", "test"))
+    root_secret_access_key: str = field(
+        default_factory=lambda: _env("ROOT_SECRET_ACCESS_KEY", "test")
+    )
 
     @property
     def endpoint(self) -> str:

@@ -1,13 +1,14 @@
-"""IAM (query): PLACEHOLDER, being written."""
+"""IAM (query protocol): roles, users and access keys, managed and inline policies,
+instance profiles.  IAM is global: its documents are stored per account, without a
+region (see :mod:`cargobay.iam.iam_store`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from cargobay.iam.iam_instance_profiles import InstanceProfileOps
+from cargobay.iam.iam_policies import PolicyOps
+from cargobay.iam.iam_roles import RoleOps
+from cargobay.iam.iam_users import UserOps
 
-if TYPE_CHECKING:
-    from cargobay.app import App
 
-
-class IamService:
-    def __init__(self, app: App) -> None:
-        self.app = app
+class IamService(RoleOps, UserOps, PolicyOps, InstanceProfileOps):
+    pass

@@ -1,4 +1,4 @@
-"""Request → route → parse → authorize → handler → serialize, for every service.
+"""Request → route → authenticate → parse → authorize → handler → serialize, for every service.
 
 A service is an object with one method per operation, named as botocore names them in
 Python (``RegisterTaskDefinition`` → ``register_task_definition``), taking the
@@ -12,7 +12,7 @@ import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from botocore import xform_name
@@ -27,8 +27,21 @@ from cargobay.protocol.validation import Decoder, check_input
 
 log = logging.getLogger("cargobay.dispatch")
 
-#: called after parsing, before the handler; raises AwsError to refuse (IAM lands here)
-Authorizer = Callable[[RequestContext, HttpRequest, dict[str, Any]], Awaitable[None] | None]
+
+class Authorizer(Protocol):
+    """Who may call what (cargobay.iam.authorizer.Authorizer).
+
+    ``authenticate`` runs before the input is parsed (the signature is checked first):
+    it raises AwsError for a bad signature, records the caller in the context, and
+    returns the error for a request that carries no authentication at all (raised
+    once the input has been read).  ``authorize`` runs after parsing, before the
+    handler, and raises AwsError to refuse."""
+
+    def authenticate(self, ctx: RequestContext, req: HttpRequest) -> AwsError | None: ...
+
+    def authorize(
+        self, ctx: RequestContext, req: HttpRequest, params: dict[str, Any]
+    ) -> Awaitable[None] | None: ...
 
 
 def _protocols() -> dict[str, WireProtocol]:
@@ -108,9 +121,12 @@ class Dispatcher:
         if op is None or name is None:
             raise _unknown_operation(proto.name, name)
         ctx.operation = name
+        unsigned = self.authorizer.authenticate(ctx, req) if self.authorizer else None
         params = proto.parse(req, op)
+        if unsigned is not None:
+            raise unsigned
         if self.authorizer is not None:
-            pending = self.authorizer(ctx, req, params)
+            pending = self.authorizer.authorize(ctx, req, params)
             if pending is not None:
                 await pending
         handler = self._handler(model.service_name, name)
@@ -154,7 +170,7 @@ class Dispatcher:
         )
         checked = check_input(op.input_shape, params, Decoder())
         if self.authorizer is not None and principal_arn is not None:
-            pending = self.authorizer(ctx, HttpRequest("POST", "/"), checked)
+            pending = self.authorizer.authorize(ctx, HttpRequest("POST", "/"), checked)
             if pending is not None:
                 await pending
         handler = self._handler(service, operation)

@@ -94,19 +94,24 @@ def fuzz_server() -> Iterator[tuple[str, int]]:
 
 
 def _send(addr: tuple[str, int], op: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """POST ``body`` to ECS ``op``, SigV4-signed with the bootstrap root keys."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    signed = AWSRequest(
+        method="POST",
+        url=f"http://{addr[0]}:{addr[1]}/",
+        data=body,
+        headers={
+            "X-Amz-Target": f"{TARGET}.{op}",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    SigV4Auth(Credentials("test", "test"), "ecs", "us-east-1").add_auth(signed)
     conn = http.client.HTTPConnection(*addr, timeout=10)
     try:
-        conn.request(
-            "POST",
-            "/",
-            body=body,
-            headers={
-                "X-Amz-Target": f"{TARGET}.{op}",
-                "Content-Type": "application/x-amz-json-1.1",
-                "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/ecs/"
-                "aws4_request, SignedHeaders=host, Signature=0",
-            },
-        )
+        conn.request("POST", "/", body=body, headers=dict(signed.headers.items()))
         r = conn.getresponse()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:

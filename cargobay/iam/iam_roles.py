@@ -1,0 +1,210 @@
+"""IAM roles: create, read, list, update the trust policy, delete; inline policies;
+attached managed policies; tags."""
+
+from __future__ import annotations
+
+from cargobay.iam import iam_store
+from cargobay.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from cargobay.iam.iam_base import (
+    INLINE_SIZE_ROLE,
+    MANAGED_PER_ENTITY,
+    TRUST_POLICY_SIZE,
+    Doc,
+    IamBase,
+    encode_document,
+    merge_tags,
+    page,
+    policy_size,
+    tags_of,
+)
+from cargobay.iam.iam_policies import attach, detach
+from cargobay.iam.names import ROLE_ID_PREFIX, iam_arn, unique_id
+from cargobay.protocol.base import RequestContext
+
+DEFAULT_MAX_SESSION = 3600
+
+
+def role_view(doc: Doc, *, full: bool = True) -> Doc:
+    """The Role shape: ``full`` adds what GetRole returns and ListRoles does not."""
+    out: Doc = {
+        "Path": doc["Path"],
+        "RoleName": doc["RoleName"],
+        "RoleId": doc["RoleId"],
+        "Arn": doc["Arn"],
+        "CreateDate": doc["CreateDate"],
+        "AssumeRolePolicyDocument": encode_document(doc["AssumeRolePolicyDocument"]),
+        "MaxSessionDuration": doc["MaxSessionDuration"],
+    }
+    if doc.get("Description") is not None:
+        out["Description"] = doc["Description"]
+    if full:
+        if doc.get("Tags"):
+            out["Tags"] = doc["Tags"]
+        out["RoleLastUsed"] = doc.get("RoleLastUsed") or {}
+    return out
+
+
+class RoleOps(IamBase):
+    def _put_role(self, ctx: RequestContext, doc: Doc) -> None:
+        self.store.put(iam_store.ROLES, self.key(ctx, doc["RoleName"]), doc)
+
+    def _check_trust(self, ctx: RequestContext, text: str) -> None:
+        self.check_document(ctx, text, "trust")
+        if policy_size(text) > TRUST_POLICY_SIZE:
+            raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}")
+
+    def create_role(self, ctx: RequestContext, req: Doc) -> Doc:
+        name = req["RoleName"]
+        if iam_store.get_role(self.store, ctx.account_id, name) is not None:
+            raise EntityAlreadyExists(f"Role with name {name} already exists.")
+        self._check_trust(ctx, req["AssumeRolePolicyDocument"])
+        path = req.get("Path") or "/"
+        doc: Doc = {
+            "RoleName": name,
+            "RoleId": unique_id(ROLE_ID_PREFIX),
+            "Arn": iam_arn(ctx.account_id, "role", path, name),
+            "Path": path,
+            "CreateDate": self.now(),
+            "AssumeRolePolicyDocument": req["AssumeRolePolicyDocument"],
+            "Description": req.get("Description"),
+            "MaxSessionDuration": req.get("MaxSessionDuration") or DEFAULT_MAX_SESSION,
+            "Tags": merge_tags([], tags_of(req), "TagsPerRole"),
+            "InlinePolicies": {},
+            "AttachedPolicies": [],
+        }
+        self._put_role(ctx, doc)
+        return {"Role": role_view(doc)}
+
+    def get_role(self, ctx: RequestContext, req: Doc) -> Doc:
+        return {"Role": role_view(self.role(ctx, req["RoleName"]))}
+
+    def list_roles(self, ctx: RequestContext, req: Doc) -> Doc:
+        prefix = req.get("PathPrefix") or "/"
+        roles = [r for r in self.scan(iam_store.ROLES, ctx) if r["Path"].startswith(prefix)]
+        chunk, extra = page(roles, req, lambda r: str(r["RoleName"]).lower())
+        return {"Roles": [role_view(r, full=False) for r in chunk], **extra}
+
+    def update_role(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        if req.get("Description") is not None:
+            doc["Description"] = req["Description"]
+        if req.get("MaxSessionDuration") is not None:
+            doc["MaxSessionDuration"] = req["MaxSessionDuration"]
+        self._put_role(ctx, doc)
+        return {}
+
+    def update_role_description(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        doc["Description"] = req["Description"]
+        self._put_role(ctx, doc)
+        return {"Role": role_view(doc)}
+
+    def update_assume_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        self._check_trust(ctx, req["PolicyDocument"])
+        doc["AssumeRolePolicyDocument"] = req["PolicyDocument"]
+        self._put_role(ctx, doc)
+        return {}
+
+    def delete_role(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        if doc["InlinePolicies"]:
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if doc["AttachedPolicies"]:
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        for profile in self.scan(iam_store.INSTANCE_PROFILES, ctx):
+            if doc["RoleName"].lower() in (r.lower() for r in profile["Roles"]):
+                raise DeleteConflict(
+                    "Cannot delete entity, must remove roles from instance profile first."
+                )
+        self.store.delete(iam_store.ROLES, self.key(ctx, doc["RoleName"]))
+        return {}
+
+    # -- inline policies ---------------------------------------------------------------
+
+    def put_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        self.check_document(ctx, req["PolicyDocument"], "identity")
+        inline = dict(doc["InlinePolicies"])
+        inline[req["PolicyName"]] = req["PolicyDocument"]
+        if sum(policy_size(t) for t in inline.values()) > INLINE_SIZE_ROLE:
+            raise LimitExceeded(
+                f"Maximum policy size of {INLINE_SIZE_ROLE} bytes exceeded for role "
+                f"{doc['RoleName']}"
+            )
+        doc["InlinePolicies"] = inline
+        self._put_role(ctx, doc)
+        return {}
+
+    def get_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        text = doc["InlinePolicies"].get(req["PolicyName"])
+        if text is None:
+            raise NoSuchEntity(f"The role policy with name {req['PolicyName']} cannot be found.")
+        return {
+            "RoleName": doc["RoleName"],
+            "PolicyName": req["PolicyName"],
+            "PolicyDocument": encode_document(text),
+        }
+
+    def delete_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        if req["PolicyName"] not in doc["InlinePolicies"]:
+            raise NoSuchEntity(f"The role policy with name {req['PolicyName']} cannot be found.")
+        del doc["InlinePolicies"][req["PolicyName"]]
+        self._put_role(ctx, doc)
+        return {}
+
+    def list_role_policies(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        chunk, extra = page(sorted(doc["InlinePolicies"]), req, lambda n: str(n))
+        return {"PolicyNames": chunk, **extra}
+
+    # -- managed policies --------------------------------------------------------------
+
+    def attach_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        if req["PolicyArn"] in doc["AttachedPolicies"]:
+            return {}
+        if len(doc["AttachedPolicies"]) >= MANAGED_PER_ENTITY:
+            raise LimitExceeded(f"Cannot exceed quota for PoliciesPerRole: {MANAGED_PER_ENTITY}")
+        with self.store.batch():
+            attach(self, ctx, req["PolicyArn"])
+            doc["AttachedPolicies"].append(req["PolicyArn"])
+            self._put_role(ctx, doc)
+        return {}
+
+    def detach_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        if req["PolicyArn"] not in doc["AttachedPolicies"]:
+            raise NoSuchEntity(f"Policy {req['PolicyArn']} was not found.")
+        with self.store.batch():
+            detach(self, ctx, req["PolicyArn"])
+            doc["AttachedPolicies"].remove(req["PolicyArn"])
+            self._put_role(ctx, doc)
+        return {}
+
+    def list_attached_role_policies(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        return self.attached_view(ctx, doc["AttachedPolicies"], req)
+
+    # -- tags --------------------------------------------------------------------------
+
+    def tag_role(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        doc["Tags"] = merge_tags(doc.get("Tags", []), tags_of(req), "TagsPerRole")
+        self._put_role(ctx, doc)
+        return {}
+
+    def untag_role(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        drop = set(req["TagKeys"])
+        doc["Tags"] = [t for t in doc.get("Tags", []) if t["Key"] not in drop]
+        self._put_role(ctx, doc)
+        return {}
+
+    def list_role_tags(self, ctx: RequestContext, req: Doc) -> Doc:
+        doc = self.role(ctx, req["RoleName"])
+        tags = sorted(doc.get("Tags", []), key=lambda t: str(t["Key"]))
+        chunk, extra = page(tags, req, lambda t: str(t["Key"]))
+        return {"Tags": chunk, **extra}
