@@ -14,6 +14,7 @@ from cargobay.services.events.buses import BusOps
 from cargobay.services.events.delivery import Deliveries
 from cargobay.services.events.names import parse_arn
 from cargobay.services.events.put_events import PutEventsOps
+from cargobay.services.events.role_session import RoleSessions
 from cargobay.services.events.rules import RuleOps
 from cargobay.services.events.scheduler import Scheduler
 from cargobay.services.events.tags import TagOps
@@ -32,6 +33,7 @@ class EventsService(PutEventsOps, TargetOps, RuleOps, BusOps, TagOps):
         self._routes = {}
         self._patterns = {}
         self._queue_urls: dict[str, str] = {}
+        self.role_sessions = RoleSessions(app)
         self.deliveries = Deliveries(self)
         self.scheduler = Scheduler(self)
 
@@ -46,6 +48,7 @@ class EventsService(PutEventsOps, TargetOps, RuleOps, BusOps, TagOps):
     def reset(self) -> None:
         self._routes.clear()
         self._queue_urls.clear()
+        self.role_sessions.reset()
         self.deliveries.reset()
         self.scheduler.reset()
 

@@ -12,7 +12,8 @@ exist or that EventBridge may not call is not retried).
 - SNS: Publish with the target input as the message.
 - Event bus: the event itself is put on that bus (inputs do not apply), at most
   :data:`MAX_HOPS` buses deep.
-- ECS: RunTask on the target cluster with EcsParameters (TaskDefinitionArn, TaskCount,
+- ECS: RunTask on the target cluster, as a session of the target's RoleArn
+  (role_session.py), with EcsParameters (TaskDefinitionArn, TaskCount,
   LaunchType, NetworkConfiguration, PlatformVersion, Group, CapacityProviderStrategy,
   PlacementConstraints/Strategy, EnableECSManagedTags, EnableExecuteCommand,
   PropagateTags, ReferenceId, Tags); ``startedBy`` is ``events-rule/<rule name>``.  When
@@ -177,9 +178,10 @@ def run_task_params(job: Doc, target: Doc, payload: str) -> Doc:
 async def _to_ecs(svc: EventsService, job: Doc, target: Doc, arn: names.Arn,
                   payload: str) -> None:
     params = run_task_params(job, target, payload)
+    principal = svc.role_sessions.principal(target["RoleArn"], f"events-{job['rule']}"[:64])
     out = await svc.app.dispatcher.call(
         "ecs", "RunTask", params, region=arn.region, account_id=arn.account,
-        principal_arn=target.get("RoleArn"),
+        principal_arn=principal,
     )
     if not out.get("tasks") and out.get("failures"):
         reasons = ", ".join(f"{f.get('arn', '')}: {f.get('reason', '')}" for f in out["failures"])
