@@ -38,6 +38,7 @@ from cargobay.protocol.errors import AwsError
 from cargobay.protocol.http import HttpRequest
 from cargobay.protocol.models import service_model, signing_name
 from cargobay.protocol.query_errors import is_query_compatible
+from cargobay.protocol.sigv4 import credential_scope
 
 if TYPE_CHECKING:
     from cargobay.app import App
@@ -88,27 +89,44 @@ class Authorizer:
             self._adopt(ctx, self._owner(ctx.access_key_id))
             return None
         try:
-            sig = read_signature(req, dialect)
-            if sig is None:
+            identity = self._verify(req, signing_name(service_model(ctx.service)), dialect)
+            if identity is None:
                 self._adopt(ctx, root_identity(self.app.config.account_id))
                 return self._refuse(ctx, missing_token(dialect), "no signature")
-            check_scope(sig, signing_name(service_model(ctx.service)), dialect)
-            record = lookup_key(self.app, sig.key_id)
-            if record is None:
-                raise invalid_client_token(dialect)
-            self._check_token(record, sig.token, dialect)
-            now = self.app.clock.now()
-            if record.expiration is not None and now >= record.expiration:
-                raise expired_token(dialect)
-            check_time(sig, now, dialect)
-            verify(req, sig, record.secret, dialect)
         except AwsError as err:
             self._adopt(ctx, self._owner(ctx.access_key_id))
             if self._refuse(ctx, err, "authentication") is not None:
                 raise
             return None
-        self._adopt(ctx, record.identity)
+        self._adopt(ctx, identity)
         return None
+
+    def authenticate_request(self, req: HttpRequest, service: str = "ecs") -> Identity:
+        """Authenticate a request outside the AWS protocols (the agent's long poll, signed
+        for ``service``); raises the JSON-dialect AWS error (audit/off: never)."""
+        if self.mode != "enforce":
+            scope = credential_scope(req)
+            return self._owner(scope.access_key_id if scope else None)
+        identity = self._verify(req, service, "json")
+        if identity is None:
+            raise missing_token("json")
+        return identity
+
+    def _verify(self, req: HttpRequest, service: str, dialect: Dialect) -> Identity | None:
+        sig = read_signature(req, dialect)
+        if sig is None:
+            return None
+        check_scope(sig, service, dialect)
+        record = lookup_key(self.app, sig.key_id)
+        if record is None:
+            raise invalid_client_token(dialect)
+        self._check_token(record, sig.token, dialect)
+        now = self.app.clock.now()
+        if record.expiration is not None and now >= record.expiration:
+            raise expired_token(dialect)
+        check_time(sig, now, dialect)
+        verify(req, sig, record.secret, dialect)
+        return record.identity
 
     @staticmethod
     def _check_token(record: KeyRecord, token: str | None, dialect: Dialect) -> None:
