@@ -25,6 +25,7 @@ field it requires an exact string (or a prefix) for, when it has one.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -95,14 +96,42 @@ def _wildcard_pred(text: str) -> Pred:
     return pred
 
 
+def _ipv4_int(text: str) -> int | None:
+    """A dotted IPv4 address as an integer (None if it is not one)."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    n = 0
+    for p in parts:
+        if not p.isdigit() or len(p) > 3:
+            return None
+        b = int(p)
+        if b > 255:
+            return None
+        n = n * 256 + b
+    return n
+
+
 def _cidr_pred(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Pred:
-    def pred(v: Any) -> bool:
-        if type(v) is not str:
+    if net.version == 4:
+        low = int(net.network_address)
+        high = int(net.broadcast_address)
+
+        def pred4(v: Any) -> bool:
+            if type(v) is not str:
+                return False
+            n = _ipv4_int(v)
+            return n is not None and low <= n <= high
+
+        return pred4
+
+    def pred6(v: Any) -> bool:
+        if type(v) is not str or ":" not in v:
             return False
         ip = _ip(v)
-        return ip is not None and ip.version == net.version and ip in net
+        return ip is not None and ip.version == 6 and ip in net
 
-    return pred
+    return pred6
 
 
 def _anything_but_pred(kind: str, values: tuple[Any, ...]) -> Pred:
@@ -368,12 +397,14 @@ def _compile_node(node: Node) -> Check:
 @dataclass(frozen=True)
 class Anchor:
     """A field a pattern cannot match without: ``kind`` "exact" (one of ``values``, as a
-    string), "prefix" (a string starting with one of ``values``) or "present" (any
-    value at all)."""
+    string), "prefix" (a string starting with one of ``values``), "range" (a number in
+    one of ``ranges``: (low, high), None for an open end) or "present" (any value at
+    all)."""
 
     path: tuple[str, ...]
     kind: str
     values: tuple[str, ...]
+    ranges: tuple[tuple[float | None, float | None], ...] = ()
 
 
 def _leaf_anchor(path: tuple[str, ...], matches: list[Match]) -> Anchor | None:
@@ -385,6 +416,8 @@ def _leaf_anchor(path: tuple[str, ...], matches: list[Match]) -> Anchor | None:
         return Anchor(path, "exact", tuple(m.value for m in matches))
     if kinds <= {"string", "prefix"} and not ip_like:
         return Anchor(path, "prefix", tuple(m.value for m in matches))
+    if kinds == {"numeric"}:
+        return Anchor(path, "range", (), tuple((m.value[0], m.value[2]) for m in matches))
     return Anchor(path, "present", ())
 
 
@@ -402,7 +435,7 @@ def _anchors(node: Node, path: tuple[str, ...] = ()) -> list[Anchor]:
     return out
 
 
-_RANK = {"exact": 0, "prefix": 1, "present": 2}
+_RANK = {"exact": 0, "prefix": 1, "range": 2, "present": 3}
 
 
 class Matcher:
@@ -508,6 +541,8 @@ class RuleIndex(Generic[K]):
         self._prefix: dict[tuple[str, ...], dict[str, list[tuple[K, Matcher]]]] = {}
         self._prefix_lengths: dict[tuple[str, ...], list[int]] = {}
         self._present: dict[tuple[str, ...], list[tuple[K, Matcher]]] = {}
+        #: per path: (low, high, entry) by low (open ends as -inf/inf)
+        self._ranges: dict[tuple[str, ...], list[tuple[float, float, tuple[K, Matcher]]]] = {}
         self._always: list[tuple[K, Matcher]] = []
         self._pairs: dict[
             tuple[tuple[str, ...], tuple[str, ...]], dict[tuple[str, str], list[tuple[K, Matcher]]]
@@ -576,6 +611,12 @@ class RuleIndex(Generic[K]):
             for v in set(a.values):
                 put(by_prefix.setdefault(v, []))
             self._prefix_lengths[a.path] = sorted({len(p) for p in by_prefix})
+        elif a.kind == "range":
+            spans = self._ranges.setdefault(a.path, [])
+            for low, high in set(a.ranges):
+                spans.append((-math.inf if low is None else low,
+                              math.inf if high is None else high, entry))
+            spans.sort(key=lambda s: s[0])
         else:
             put(self._present.setdefault(a.path, []))
 
@@ -620,6 +661,19 @@ class RuleIndex(Generic[K]):
                     hit = by_prefix.get(x[:n])
                     if hit is not None:
                         found.append(hit)
+        for path, spans in self._ranges.items():
+            for x in values_at(event, path):
+                t = type(x)
+                if t is not int and t is not float:
+                    continue
+                hit = []
+                for low, high, entry in spans:
+                    if low > x:
+                        break
+                    if x <= high:
+                        hit.append(entry)
+                if hit:
+                    found.append(hit)
         for path, entries in self._present.items():
             if values_at(event, path):
                 found.append(entries)
