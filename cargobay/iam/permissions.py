@@ -39,8 +39,8 @@ def permissions(app: App, identity: Identity) -> Permissions:
         entity = iam_store.get_user(app.store, account, identity.name)
     elif identity.kind == ASSUMED_ROLE:
         entity = iam_store.get_role(app.store, account, identity.name)
-        if entity is not None and entity["Arn"] != identity.role_arn:
-            entity = None  # deleted and re-created: the old sessions get nothing
+        if entity is not None and identity.user_id.split(":", 1)[0] != entity["RoleId"]:
+            entity = None  # deleted and re-created (a new RoleId): old sessions get nothing
     policies = iam_store.identity_policies(app.store, account, entity) if entity else []
     session: list[Policy] | None = None
     if identity.has_session_policy:
