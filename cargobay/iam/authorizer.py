@@ -89,8 +89,8 @@ class Authorizer:
             self._adopt(ctx, self._owner(ctx.access_key_id))
             return None
         try:
-            identity = self._verify(req, signing_name(service_model(ctx.service)), dialect)
-            if identity is None:
+            record = self._verify(req, signing_name(service_model(ctx.service)), dialect)
+            if record is None:
                 self._adopt(ctx, root_identity(self.app.config.account_id))
                 return self._refuse(ctx, missing_token(dialect), "no signature")
         except AwsError as err:
@@ -98,7 +98,9 @@ class Authorizer:
             if self._refuse(ctx, err, "authentication") is not None:
                 raise
             return None
-        self._adopt(ctx, identity)
+        self._adopt(ctx, record.identity)
+        if record.entity is not None:
+            ctx.extra["entity"] = record.entity
         return None
 
     def authenticate_request(self, req: HttpRequest, service: str = "ecs") -> Identity:
@@ -107,12 +109,12 @@ class Authorizer:
         if self.mode != "enforce":
             scope = credential_scope(req)
             return self._owner(scope.access_key_id if scope else None)
-        identity = self._verify(req, service, "json")
-        if identity is None:
+        record = self._verify(req, service, "json")
+        if record is None:
             raise missing_token("json")
-        return identity
+        return record.identity
 
-    def _verify(self, req: HttpRequest, service: str, dialect: Dialect) -> Identity | None:
+    def _verify(self, req: HttpRequest, service: str, dialect: Dialect) -> KeyRecord | None:
         sig = read_signature(req, dialect)
         if sig is None:
             return None
@@ -126,7 +128,7 @@ class Authorizer:
             raise expired_token(dialect)
         check_time(sig, now, dialect)
         verify(req, sig, record.secret, dialect)
-        return record.identity
+        return record
 
     @staticmethod
     def _check_token(record: KeyRecord, token: str | None, dialect: Dialect) -> None:
@@ -175,7 +177,7 @@ class Authorizer:
         access = access_for(ctx, params, self.app)
         if access.action in UNCHECKED or access.action in SELF_AUTHORIZED:
             return
-        perms = permissions(self.app, identity)
+        perms = permissions(self.app, identity, ctx.extra.get("entity"))
         facts = global_keys(
             identity,
             region=ctx.region,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ def _number(text: str) -> float | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_date(text: str) -> float | None:
     """An IAM date (ISO 8601, date only, or epoch seconds) as epoch seconds."""
     text = text.strip()

@@ -31,6 +31,13 @@ class ConditionContext:
             for k, f in lazy.items():
                 self._lazy[k.lower()] = f
 
+    @classmethod
+    def of(cls, values: dict[str, Values]) -> ConditionContext:
+        """A context from keys already lower-cased, taken as they are (no copy)."""
+        ctx = cls()
+        ctx._values = values
+        return ctx
+
     def set(self, key: str, value: Iterable[str] | str | None) -> None:
         """Set ``key``; None removes it."""
         key = key.lower()

@@ -84,6 +84,8 @@ class KeyRecord:
     #: the session token temporary credentials must come with
     token: str | None = None
     expiration: float | None = None
+    #: the user document behind a user's key (read once per request)
+    entity: Doc | None = None
 
 
 def root_identity(account: str, key_id: str | None = None) -> Identity:
@@ -149,7 +151,7 @@ def lookup_key(app: App, key_id: str) -> KeyRecord | None:
     user = iam_store.get_user(app.store, account, k["UserName"])
     if user is None:
         return None
-    return KeyRecord(k["SecretAccessKey"], user_identity(account, user, key_id))
+    return KeyRecord(k["SecretAccessKey"], user_identity(account, user, key_id), entity=user)
 
 
 def identity_for_arn(app: App, arn: str) -> Identity | None:

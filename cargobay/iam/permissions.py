@@ -31,12 +31,15 @@ class Permissions:
     entity: dict[str, Any] | None
 
 
-def permissions(app: App, identity: Identity) -> Permissions:
-    """The policies that decide what ``identity`` may do."""
+def permissions(
+    app: App, identity: Identity, entity: dict[str, Any] | None = None
+) -> Permissions:
+    """The policies that decide what ``identity`` may do (``entity``: its user document,
+    when the caller has just read it)."""
     account = identity.account
-    entity: dict[str, Any] | None = None
     if identity.kind == USER:
-        entity = iam_store.get_user(app.store, account, identity.name)
+        if entity is None or entity.get("UserId") != identity.user_id:
+            entity = iam_store.get_user(app.store, account, identity.name)
     elif identity.kind == ASSUMED_ROLE:
         entity = iam_store.get_role(app.store, account, identity.name)
         if entity is not None and identity.user_id.split(":", 1)[0] != entity["RoleId"]:

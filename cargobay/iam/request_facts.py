@@ -45,33 +45,33 @@ def global_keys(
 ) -> ConditionContext:
     """The request context of ``identity`` calling in ``region`` (``entity``: its user or
     role document, for principal tags)."""
-    values: dict[str, list[str] | str] = {
-        "aws:PrincipalArn": principal_arn(identity),
-        "aws:PrincipalAccount": identity.account,
-        "aws:PrincipalType": identity.principal_type,
-        "aws:userid": identity.user_id,
-        "aws:RequestedRegion": region,
-        "aws:SecureTransport": "true" if secure else "false",
-        "aws:ViaAWSService": "false",
+    values: dict[str, list[str]] = {
+        "aws:principalarn": [principal_arn(identity)],
+        "aws:principalaccount": [identity.account],
+        "aws:principaltype": [identity.principal_type],
+        "aws:userid": [identity.user_id],
+        "aws:requestedregion": [region],
+        "aws:securetransport": ["true" if secure else "false"],
+        "aws:viaawsservice": ["false"],
     }
     if identity.kind == USER:
-        values["aws:username"] = identity.name
+        values["aws:username"] = [identity.name]
     if identity.token_issued is not None:
-        values["aws:TokenIssueTime"] = iso(identity.token_issued)
-        values["aws:MultiFactorAuthPresent"] = "false"
+        values["aws:tokenissuetime"] = [iso(identity.token_issued)]
+        values["aws:multifactorauthpresent"] = ["false"]
     if identity.source_identity:
-        values["aws:SourceIdentity"] = identity.source_identity
-    tags: dict[str, str] = {}
-    for tag in (entity or {}).get("Tags", []):
-        tags[str(tag["Key"])] = str(tag["Value"])
-    tags.update(dict(identity.session_tags))
-    for k, v in tags.items():
-        values[f"aws:PrincipalTag/{k}"] = v
+        values["aws:sourceidentity"] = [identity.source_identity]
+    tags = (entity or {}).get("Tags")
+    if tags or identity.session_tags:
+        merged = {str(t["Key"]): str(t["Value"]) for t in tags or ()}
+        merged.update(dict(identity.session_tags))
+        for k, v in merged.items():
+            values[f"aws:principaltag/{k.lower()}"] = [v]
     if source_arn:
-        values["aws:SourceArn"] = source_arn
+        values["aws:sourcearn"] = [source_arn]
     if source_account:
-        values["aws:SourceAccount"] = source_account
-    ctx = ConditionContext(values)
+        values["aws:sourceaccount"] = [source_account]
+    ctx = ConditionContext.of(values)
     ctx.set_lazy("aws:CurrentTime", lambda: [iso(clock.now())])
     ctx.set_lazy("aws:EpochTime", lambda: [str(int(clock.now()))])
     return ctx
