@@ -239,3 +239,39 @@ def test_policies_of_a_deleted_and_recreated_role_do_not_reach_old_sessions(
         {"Effect": "Allow", "Action": "*", "Resource": "*"}))
     expect_error(lambda: session_client("ecs", url, creds).list_clusters(),
                  "AccessDeniedException")
+
+
+def test_session_tags_need_tag_session_and_become_principal_tags(
+    iam: Any, sts: Any, url: str
+) -> None:
+    """STS: passing session tags needs sts:TagSession in the trust policy; the tags are
+    the session's aws:PrincipalTag values (IAM User Guide, "Passing session tags in AWS
+    STS")."""
+    plain = iam.create_role(RoleName="plain", AssumeRolePolicyDocument=trust({"AWS": ACCOUNT}))
+    tags = [{"Key": "team", "Value": "blue"}]
+    msg = expect_error(lambda: sts.assume_role(RoleArn=plain["Role"]["Arn"], RoleSessionName="t1",
+                                               Tags=tags), "AccessDenied", 403)
+    assert "sts:TagSession" in msg
+    tagged = iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT},
+         "Action": ["sts:AssumeRole", "sts:TagSession"]}))
+    iam.put_role_policy(RoleName="tagged", PolicyName="by-team", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "ecs:ListClusters", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}))
+    blue = sts.assume_role(RoleArn=tagged["Role"]["Arn"], RoleSessionName="t1",
+                           Tags=tags)["Credentials"]
+    session_client("ecs", url, blue).list_clusters()
+    red = sts.assume_role(RoleArn=tagged["Role"]["Arn"], RoleSessionName="t2",
+                          Tags=[{"Key": "team", "Value": "red"}])["Credentials"]
+    expect_error(lambda: session_client("ecs", url, red).list_clusters(),
+                 "AccessDeniedException")
+
+
+def test_external_id_condition_in_the_trust_policy(iam: Any, sts: Any) -> None:
+    arn = iam.create_role(RoleName="partner", AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "s3cr3t"}}}))["Role"]["Arn"]
+    expect_error(lambda: sts.assume_role(RoleArn=arn, RoleSessionName="p1"), "AccessDenied", 403)
+    expect_error(lambda: sts.assume_role(RoleArn=arn, RoleSessionName="p1", ExternalId="nope"),
+                 "AccessDenied", 403)
+    sts.assume_role(RoleArn=arn, RoleSessionName="p1", ExternalId="s3cr3t")
