@@ -54,8 +54,7 @@ class SqsBase:
         expired, gone = st.tick(self.clock.now())
         if expired or gone:
             with self.store.batch():
-                for m in expired:
-                    self.store.delete(qs.MESSAGES, qs.msg_key(st.ref, m.seq))
+                self.persist(st, expired)
                 for key in gone:
                     self.store.delete(qs.DEDUP, qs.dedup_key(st.ref, key))
 
@@ -63,15 +62,30 @@ class SqsBase:
     def save_queue(self, st: QueueState) -> None:
         self.store.put(qs.QUEUES, st.ref.key, qs.queue_doc(st))
 
-    def save_msgs(self, st: QueueState, msgs: Iterable[Msg]) -> None:
-        """Write messages (call inside ``store.batch()`` for several)."""
-        put = self.store.put
-        ref = st.ref
+    def persist(self, st: QueueState, msgs: Iterable[Msg], *, new: bool = False) -> None:
+        """Store the chunks holding ``msgs`` as they are in memory now (call inside
+        ``store.batch()``): ``new`` messages' bodies, or the receive state and deletions
+        of messages already stored."""
+        done: set[int] = set()
         for m in msgs:
-            put(qs.MESSAGES, qs.msg_key(ref, m.seq), m.to_doc())
+            chunk = m.chunk
+            if chunk in done:
+                continue
+            done.add(chunk)
+            key = qs.chunk_key(st.ref, chunk)
+            live = st.chunks.get(chunk)
+            if not live:
+                st.chunks.pop(chunk, None)
+                self.store.delete(qs.MESSAGES, key)
+                self.store.delete(qs.STATES, key)
+            elif new:
+                self.store.put(qs.MESSAGES, key, qs.chunk_doc(live))
+            else:
+                self.store.put(qs.STATES, key, qs.state_doc(live))
 
-    def drop_msgs(self, st: QueueState, msgs: Iterable[Msg]) -> None:
-        delete = self.store.delete
-        ref = st.ref
-        for m in msgs:
-            delete(qs.MESSAGES, qs.msg_key(ref, m.seq))
+    def drop_all(self, st: QueueState) -> None:
+        """Delete every stored message of a queue (call inside ``store.batch()``)."""
+        for table in (qs.MESSAGES, qs.STATES):
+            keys = [k for k, _ in self.store.scan(table, st.ref.key + "/")]
+            for key in keys:
+                self.store.delete(table, key)

@@ -42,6 +42,8 @@ class Msg:
     state: int = VISIBLE
     #: bumped whenever visible_at changes: a timer entry with an older gen is stale
     gen: int = 0
+    #: the stored document (several messages sent together) this message is kept in
+    chunk: int = 0
 
     @property
     def sequence_number(self) -> str:
@@ -70,6 +72,17 @@ class Msg:
         if self.dlq_source:
             doc["q"] = self.dlq_source
         return doc
+
+    def state_row(self) -> list[Any]:
+        """What receiving and visibility changes alter, stored apart from the body."""
+        return [self.receives, self.first_receive, self.visible_at, self.token,
+                self.received_at]
+
+    def apply_state(self, row: list[Any], now: float) -> None:
+        self.receives, self.first_receive, self.visible_at, self.token, self.received_at = row
+        self.state = VISIBLE
+        if self.visible_at > now:
+            self.state = INFLIGHT if self.receives and self.token else DELAYED
 
     @classmethod
     def from_doc(cls, seq: int, doc: dict[str, Any], now: float) -> Msg:

@@ -11,6 +11,7 @@ attribute's name, type and value.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -67,13 +68,12 @@ def check_attributes(given: dict[str, dict[str, Any]], kind: str = "user") -> tu
     for name, value in given.items():
         _check_name(name, kind)
         data_type: str = value["DataType"]
-        match = _TYPE.fullmatch(data_type) if len(data_type) <= 256 else None
-        if match is None:
+        base = _base_type(data_type)
+        if base is None:
             raise InvalidParameterValue(
                 f"The type of message ({kind}) attribute '{name}' is invalid. You must use "
                 "only the following supported type prefixes: Binary, Number, String."
             )
-        base = match.group(1)
         if base == "Binary":
             raw = value.get("BinaryValue")
             if not raw:
@@ -96,6 +96,14 @@ def check_attributes(given: dict[str, dict[str, Any]], kind: str = "user") -> tu
     return out, size
 
 
+@functools.lru_cache(maxsize=1024)
+def _base_type(data_type: str) -> str | None:
+    """String, Number or Binary for a valid DataType (custom suffix allowed), else None."""
+    match = _TYPE.fullmatch(data_type) if len(data_type) <= 256 else None
+    return match.group(1) if match is not None else None
+
+
+@functools.lru_cache(maxsize=4096)
 def _check_name(name: str, kind: str) -> None:
     low = name.lower()
     if (

@@ -6,7 +6,7 @@ request), so an acknowledged message survives kill -9.  Waiting long polls are w
 
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,15 @@ from cargobay.services.sqs.message import DELAYED, VISIBLE, Msg
 from cargobay.services.sqs.queue_state import QueueState
 
 MAX_BATCH_BYTES = 1_048_576
+
+
+def message_id() -> str:
+    """A random (version 4) UUID, as SQS MessageIds are."""
+    h = bytearray(os.urandom(16))
+    h[6] = (h[6] & 0x0F) | 0x40
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 @dataclass
@@ -111,7 +120,7 @@ class SendOps(SqsBase):
         if delay is None:
             delay = cfg.delay
         m = Msg(
-            seq=st.next_seq(now), mid=str(uuid.uuid4()), body=body, md5_body=md5_of_body(body),
+            seq=st.next_seq(now), mid=message_id(), body=body, md5_body=md5_of_body(body),
             sent=now, sender=ctx.access_key_id or ctx.account_id,
             attrs=attrs or None, md5_attrs=md5_of_attributes(attrs),
             sys_attrs=sys_attrs or None, md5_sys=md5_of_attributes(sys_attrs),
@@ -145,25 +154,29 @@ class SendOps(SqsBase):
         }
 
     def _commit(self, st: QueueState, outs: list[Outcome], now: float) -> None:
-        """Store the new messages (and dedup IDs), then index them and wake receivers."""
-        new = [o for o in outs if o.msg is not None]
+        """Index the new messages, store them (and dedup IDs), then wake receivers.
+
+        If the store refuses the write, the messages are taken out again: an error
+        answer means nothing was sent."""
+        new: list[Msg] = [o.msg for o in outs if o.msg is not None]
         if not new:
             return
+        qs.assign_chunks(new)
         expires = now + DEDUP_WINDOW
-        with self.store.batch():
-            put = self.store.put
-            ref = st.ref
-            for o in new:
-                m = o.msg
-                assert m is not None
-                put(qs.MESSAGES, qs.msg_key(ref, m.seq), m.to_doc())
-                if o.dedup_key is not None:
-                    put(qs.DEDUP, qs.dedup_key(ref, o.dedup_key),
-                        {"x": expires, "i": m.mid, "n": m.sequence_number})
-        for o in new:
-            m = o.msg
-            assert m is not None
+        for m in new:
             st.add(m)
-            if o.dedup_key is not None:
-                st.dedup.remember(o.dedup_key, expires, m.mid, m.sequence_number)
+        try:
+            with self.store.batch():
+                self.persist(st, new, new=True)
+                for o in outs:
+                    if o.msg is not None and o.dedup_key is not None:
+                        self.store.put(qs.DEDUP, qs.dedup_key(st.ref, o.dedup_key), {
+                            "x": expires, "i": o.msg.mid, "n": o.msg.sequence_number})
+        except BaseException:
+            for m in new:
+                st.remove(m)
+            raise
+        for o in outs:
+            if o.msg is not None and o.dedup_key is not None:
+                st.dedup.remember(o.dedup_key, expires, o.msg.mid, o.msg.sequence_number)
         st.wake()

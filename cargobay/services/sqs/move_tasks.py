@@ -185,8 +185,8 @@ class MoveTaskOps(RedriveOps):
         return self.load(ref)
 
     def _move_one(self, src: QueueState, dest: QueueState, m: Msg, now: float) -> None:
+        copies = self.move_in(dest, [m], now, source_arn=None, keep_receives=False)
         with self.store.batch():
-            self.drop_msgs(src, [m])
-            copies = self.move_in(dest, [m], now, source_arn=None, keep_receives=False)
-            self.save_msgs(dest, copies)
+            self.persist(src, [m])
+            self.persist(dest, copies, new=True)
         dest.wake()

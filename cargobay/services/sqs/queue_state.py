@@ -49,6 +49,8 @@ class QueueState:
     purged_at: float | None = None
 
     msgs: dict[int, Msg] = field(default_factory=dict)
+    #: the live messages of each stored chunk (see queue_store)
+    chunks: dict[int, dict[int, Msg]] = field(default_factory=dict)
     ready: Any = field(default_factory=SortedList)
     groups: dict[str, Group] = field(default_factory=dict)
     ready_groups: Any = field(default_factory=SortedList)
@@ -100,6 +102,10 @@ class QueueState:
     def add(self, m: Msg) -> None:
         """Index a message (new, loaded from the store, or moved in from another queue)."""
         self.msgs[m.seq] = m
+        chunk = self.chunks.get(m.chunk)
+        if chunk is None:
+            chunk = self.chunks[m.chunk] = {}
+        chunk[m.seq] = m
         self.last_seq = max(self.last_seq, m.seq)
         heapq.heappush(self.ages, (m.sent, m.seq))
         if m.state == VISIBLE:
@@ -300,11 +306,18 @@ class QueueState:
     def _forget(self, m: Msg) -> None:
         """Drop a message that ``ready.pop`` already took out of the ready list."""
         del self.msgs[m.seq]
+        self._unchunk(m)
+
+    def _unchunk(self, m: Msg) -> None:
+        chunk = self.chunks.get(m.chunk)
+        if chunk is not None:
+            chunk.pop(m.seq, None)  # an emptied chunk stays until its deletion is stored
 
     def remove(self, m: Msg) -> None:
         """Delete a message from every index (timers and ages drop it lazily)."""
         if self.msgs.pop(m.seq, None) is None:
             return
+        self._unchunk(m)
         if m.state == INFLIGHT:
             self.n_inflight -= 1
         elif m.state == DELAYED:
@@ -326,6 +339,7 @@ class QueueState:
         """Remove every message (PurgeQueue); returns them."""
         gone = list(self.msgs.values())
         self.msgs.clear()
+        self.chunks.clear()
         self.ready = SortedList()
         self.groups.clear()
         self.ready_groups = SortedList()

@@ -3,9 +3,13 @@
 Tables (keys start with ``<account>/<region>/<queue name>``):
 
 - ``sqs.queues``: one document per queue (attributes as set, tags, timestamps);
-- ``sqs.messages``: one per message, ``<queue key>/<seq, 20 digits>``, rewritten when
-  it is received or its visibility changes, so a received, undeleted message comes back
-  after its visibility timeout also across a restart;
+- ``sqs.messages``: messages in chunks, ``<queue key>/<chunk, 20 digits>`` →
+  ``{"m": {seq: message}}``: the messages one request sent (up to 64 KiB of bodies per
+  chunk), written once and deleted with the chunk's last message;
+- ``sqs.msgstate``: for a chunk whose messages were received, changed visibility or
+  were deleted, ``{"l": [live seqs], "s": {seq: receive state}}``, rewritten on each
+  such change (small), so a received, undeleted message comes back after its visibility
+  timeout also across a restart, and a batch of ten costs one or two small rows;
 - ``sqs.dedup``: FIFO deduplication IDs within their five-minute window;
 - ``sqs.movetasks``: message move tasks (StartMessageMoveTask).
 """
@@ -22,12 +26,37 @@ from cargobay.store import Store
 
 QUEUES = "sqs.queues"
 MESSAGES = "sqs.messages"
+STATES = "sqs.msgstate"
 DEDUP = "sqs.dedup"
 MOVE_TASKS = "sqs.movetasks"
 
 
-def msg_key(ref: QueueRef, seq: int) -> str:
-    return f"{ref.key}/{seq:020d}"
+#: a chunk takes messages until their bodies pass this many bytes
+CHUNK_BYTES = 65_536
+
+
+def chunk_key(ref: QueueRef, chunk: int) -> str:
+    return f"{ref.key}/{chunk:020d}"
+
+
+def chunk_doc(live: dict[int, Msg]) -> dict[str, Any]:
+    return {"m": {str(seq): m.to_doc() for seq, m in live.items()}}
+
+
+def state_doc(live: dict[int, Msg]) -> dict[str, Any]:
+    return {"l": list(live), "s": {str(seq): m.state_row() for seq, m in live.items()}}
+
+
+def assign_chunks(msgs: list[Msg]) -> None:
+    """Group new messages (in seq order) into chunks of up to CHUNK_BYTES of bodies."""
+    size = CHUNK_BYTES
+    chunk = 0
+    for m in msgs:
+        n = len(m.body)
+        if size + n > CHUNK_BYTES:
+            chunk, size = m.seq, 0
+        m.chunk = chunk
+        size += n
 
 
 def dedup_key(ref: QueueRef, key: str) -> str:
@@ -69,9 +98,24 @@ def load_state(store: Store, ref: QueueRef, doc: dict[str, Any], now: float) -> 
     """A queue and its messages and deduplication IDs, as the store has them."""
     st = new_state(ref, doc)
     prefix = ref.key + "/"
-    for key, mdoc in store.scan(MESSAGES, prefix):
-        seq = int(key[len(prefix):])
-        st.add(Msg.from_doc(seq, mdoc, now))
+    states = {key: sdoc for key, sdoc in store.scan(STATES, prefix)}
+    msgs: list[Msg] = []
+    for key, cdoc in store.scan(MESSAGES, prefix):
+        chunk = int(key[len(prefix):])
+        state = states.get(key)
+        live = set(state["l"]) if state is not None else None
+        for seq, mdoc in cdoc["m"].items():
+            n = int(seq)
+            if live is not None and n not in live:
+                continue
+            m = Msg.from_doc(n, mdoc, now)
+            m.chunk = chunk
+            if state is not None:
+                m.apply_state(state["s"][seq], now)
+            msgs.append(m)
+    msgs.sort(key=lambda m: m.seq)
+    for m in msgs:
+        st.add(m)
     if st.fifo:
         for key, ddoc in store.scan(DEDUP, prefix):
             if ddoc["x"] > now:

@@ -143,10 +143,9 @@ class QueueOps(RedriveOps):
         st = self.queue(ctx, req["QueueUrl"])
         prefix = st.ref.key + "/"
         with self.store.batch():
-            for table in (qs.MESSAGES, qs.DEDUP):
-                keys = [k for k, _ in self.store.scan(table, prefix)]
-                for key in keys:
-                    self.store.delete(table, key)
+            self.drop_all(st)
+            for key in [k for k, _ in self.store.scan(qs.DEDUP, prefix)]:
+                self.store.delete(qs.DEDUP, key)
             self.store.delete(qs.QUEUES, st.ref.key)
         st.clear()
         st.deleted = True
@@ -201,7 +200,7 @@ class QueueOps(RedriveOps):
                 f"Only one PurgeQueue operation on {st.ref.name} is allowed every 60 seconds."
             )
         with self.store.batch():
-            self.drop_msgs(st, list(st.msgs.values()))
+            self.drop_all(st)
             st.purged_at = now
             self.save_queue(st)
         st.clear()

@@ -15,7 +15,6 @@ import binascii
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
-from cargobay.services.sqs import queue_store as qs
 from cargobay.services.sqs.errors import OverLimit, invalid_value
 from cargobay.services.sqs.fifo import check_token
 from cargobay.services.sqs.md5 import md5_of_attributes
@@ -136,9 +135,7 @@ class ReceiveOps(RedriveOps):
 
     def _persist_received(self, st: QueueState, got: list[Msg]) -> None:
         with self.store.batch():
-            put = self.store.put
-            for m in got:
-                put(qs.MESSAGES, qs.msg_key(st.ref, m.seq), m.to_doc())
+            self.persist(st, got)
 
     def _render(self, st: QueueState, m: Msg, req: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {

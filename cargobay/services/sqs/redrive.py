@@ -18,6 +18,7 @@ from cargobay.services.sqs.errors import invalid_value
 from cargobay.services.sqs.message import VISIBLE, Msg
 from cargobay.services.sqs.names import QueueRef, ref_from_arn
 from cargobay.services.sqs.queue_state import QueueState
+from cargobay.services.sqs.queue_store import assign_chunks
 
 
 def allows(dlq_config: QueueConfig, source_arn: str) -> bool:
@@ -74,7 +75,7 @@ class RedriveOps(SqsBase):
         keep_receives: bool,
     ) -> list[Msg]:
         """New copies of ``msgs`` in ``dest``, visible now (the caller persists them)."""
-        out = []
+        out: list[Msg] = []
         for m in msgs:
             copy = Msg(
                 seq=dest.next_seq(now), mid=m.mid, body=m.body, md5_body=m.md5_body,
@@ -88,14 +89,16 @@ class RedriveOps(SqsBase):
                 copy.first_receive = m.first_receive
             if not dest.fifo and source_arn is None:
                 copy.sent = now
-            dest.add(copy)
             out.append(copy)
+        assign_chunks(out)
+        for copy in out:
+            dest.add(copy)
         return out
 
     def move_to_dlq(self, st: QueueState, dlq: QueueState, dead: list[Msg], now: float) -> None:
         """Move messages that exceeded maxReceiveCount (already out of ``st``)."""
+        copies = self.move_in(dlq, dead, now, source_arn=st.ref.arn, keep_receives=True)
         with self.store.batch():
-            self.drop_msgs(st, dead)
-            copies = self.move_in(dlq, dead, now, source_arn=st.ref.arn, keep_receives=True)
-            self.save_msgs(dlq, copies)
+            self.persist(st, dead)
+            self.persist(dlq, copies, new=True)
         dlq.wake()

@@ -56,9 +56,7 @@ class VisibilityOps(SqsBase):
         st = self.queue(ctx, req["QueueUrl"])
         m = self._deletable(st, req["ReceiptHandle"])
         if m is not None:
-            with self.store.batch():
-                self.drop_msgs(st, [m])
-            self._forget(st, m)
+            self._delete(st, [m])
         return {}
 
     def delete_message_batch(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
@@ -78,10 +76,7 @@ class VisibilityOps(SqsBase):
                 doomed[m.seq] = m
             ok.append({"Id": entry["Id"]})
         if doomed:
-            with self.store.batch():
-                self.drop_msgs(st, doomed.values())
-            for m in doomed.values():
-                self._forget(st, m)
+            self._delete(st, list(doomed.values()))
         return result(ok, failed)
 
     def _deletable(self, st: QueueState, handle: str) -> Msg | None:
@@ -96,11 +91,14 @@ class VisibilityOps(SqsBase):
             raise _expired(handle)
         return m
 
-    def _forget(self, st: QueueState, m: Msg) -> None:
-        blocked = st.fifo and m.state == INFLIGHT
-        st.remove(m)
-        if blocked:
-            st.wake()  # its group may deliver again
+    def _delete(self, st: QueueState, msgs: list[Msg]) -> None:
+        unblocks = st.fifo and any(m.state == INFLIGHT for m in msgs)
+        for m in msgs:
+            st.remove(m)
+        with self.store.batch():
+            self.persist(st, msgs)
+        if unblocks:
+            st.wake()  # their groups may deliver again
 
     # -- visibility --------------------------------------------------------------------
     def change_message_visibility(
@@ -172,6 +170,6 @@ class VisibilityOps(SqsBase):
         for m, timeout in changes:
             st.change_visibility(m, now, timeout)
         with self.store.batch():
-            self.save_msgs(st, [m for m, _ in changes])
+            self.persist(st, [m for m, _ in changes])
         if any(timeout == 0 for _, timeout in changes):
             st.wake()
