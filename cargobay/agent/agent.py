@@ -51,6 +51,8 @@ BACKOFF_MAX = 1.0
 POLL_GRACE = 10.0
 #: How long shutdown waits for final reports to get through.
 SHUTDOWN_REPORT_WAIT = 2.0
+#: The least time between two writes of the state file (seconds).
+SAVE_INTERVAL = 0.05
 #: The most a process-runtime container gets to stop when the agent shuts down.
 SHUTDOWN_STOP_TIMEOUT = 10.0
 
@@ -101,7 +103,8 @@ class Agent:
         self.version = 0
         self.registered = asyncio.Event()
         self._health_dirty = asyncio.Event()
-        self._save_scheduled = False
+        self._dirty = asyncio.Event()
+        self._saver: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         self._closed = False
         self._log_dir: str | None = None
@@ -241,6 +244,8 @@ class Agent:
         for t in [*self._runner_tasks.values(), *self._background]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        if self._saver is not None:
+            self._saver.cancel()
         self._flush_state()
         await self.reporter.close()
         self.channel.close()
@@ -433,14 +438,22 @@ class Agent:
     # -- the state file --------------------------------------------------------------
 
     def _save(self) -> None:
-        """Save the state file soon (once per event-loop turn, however often asked)."""
-        if self._save_scheduled or self._closed:
+        """Save the state file soon: at most once per ``SAVE_INTERVAL``, however often
+        asked (the file holds every task; a burst of launches must not rewrite it for
+        each container)."""
+        if self._closed:
             return
-        self._save_scheduled = True
-        asyncio.get_running_loop().call_soon(self._flush_state)
+        self._dirty.set()
+        if self._saver is None or self._saver.done():
+            self._saver = asyncio.create_task(self._save_loop(), name="agent-state")
+
+    async def _save_loop(self) -> None:
+        while self._dirty.is_set():
+            self._dirty.clear()
+            self._flush_state()
+            await self.clock.sleep(SAVE_INTERVAL)
 
     def _flush_state(self) -> None:
-        self._save_scheduled = False
         try:
             self.state_file.save(self.state)
         except OSError as e:

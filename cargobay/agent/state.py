@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 FILE_NAME = "agent-state.json"
 FORMAT = 1
 
@@ -117,8 +119,8 @@ class StateFile:
         }
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         tmp = f"{self.path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(doc, f, separators=(",", ":"))
+        with open(tmp, "wb") as f:
+            f.write(orjson.dumps(doc))
         os.replace(tmp, self.path)
 
     def remove(self) -> None:
