@@ -8,6 +8,7 @@ by their path alone (``/<account>/<name>``), so any host works.  Its ARN is
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -52,6 +53,11 @@ def check_name(name: str, fifo: bool) -> None:
 
 def ref_from_url(ctx: RequestContext, url: str) -> QueueRef:
     """The queue a QueueUrl names.  In-process callers may also name it by ARN."""
+    return _ref_from_url(url, ctx.region)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ref_from_url(url: str, region: str) -> QueueRef:
     if url.startswith("arn:"):
         ref = ref_from_arn(url)
         if ref is None:
@@ -64,7 +70,7 @@ def ref_from_url(ctx: RequestContext, url: str) -> QueueRef:
     account, name = parts[-2], parts[-1]
     if not _ACCOUNT.fullmatch(account):
         raise InvalidAddress(f"The address {url} is not valid for this endpoint.")
-    return QueueRef(account, ctx.region, name)
+    return QueueRef(account, region, name)
 
 
 def ref_from_arn(arn: str) -> QueueRef | None:
