@@ -184,3 +184,18 @@ def test_a_command_that_cannot_start_fails_the_task(env: Env) -> None:
     task = env.wait(arn)
     assert task["stopCode"] == "TaskFailedToStart"
     assert task["stoppedReason"].startswith(("CannotStartContainerError", "CannotCreateContainer"))
+
+
+def test_an_environment_file_that_cannot_be_fetched_fails_the_task(env: Env) -> None:
+    # No S3 is served here yet: the fetch fails, and ECS's error stops the task.
+    arn = env.run(
+        env.container(
+            "main",
+            "echo ran",
+            environmentFiles=[{"type": "s3", "value": "arn:aws:s3:::no-bucket/app.env"}],
+        )
+    )
+    task = env.wait(arn)
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"].startswith("ResourceInitializationError:")
+    assert env.log(arn, "main") == ""
