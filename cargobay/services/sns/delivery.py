@@ -39,6 +39,8 @@ class Deliveries:
         self._seq = itertools.count()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        #: bumped by reset: a send under way when the state was wiped leaves no trace
+        self._generation = 0
         #: counters (for tests): delivered, dead-lettered, dropped
         self.sent = 0
         self.dead_lettered = 0
@@ -63,6 +65,7 @@ class Deliveries:
     def reset(self) -> None:
         self._jobs.clear()
         self._heap.clear()
+        self._generation += 1
 
     async def start(self) -> None:
         self.reset()
@@ -117,10 +120,14 @@ class Deliveries:
             self._finish(key)  # unsubscribed since: nothing to deliver
             return
         headers = [(str(k), str(v)) for k, v in job["headers"]]
+        generation = self._generation
         try:
             status = await http_client.post(job["url"], headers, job["body"].encode("utf-8"))
         except http_client.DeliveryFailed as e:
-            await self._failed(key, job, "ConnectionError", str(e), retriable=True)
+            if generation == self._generation:
+                await self._failed(key, job, "ConnectionError", str(e), retriable=True)
+            return
+        if generation != self._generation:
             return
         if 200 <= status < 400:
             self.sent += 1
