@@ -12,9 +12,10 @@ signature) and policy evaluation (``Authorizer.authorize``: action and resource
 mapping, request context, the user's policies) — separately and together, for an
 allowed request and for a denied one.  The bar: under 100 µs per request.
 
-Each case runs ``--rounds`` times; the round with the lowest mean is reported (as timeit
-reports its best repeat), because other processes sharing the cores only ever add time.
-The p99 is over all rounds.
+Time is this thread's CPU time (``time.thread_time``): the cost of a request on one
+core, whatever else the machine is running.  Each case runs ``--rounds`` times; the
+round with the lowest mean is reported (as timeit reports its best repeat) and the p99
+is over all rounds.  The wall-clock mean of the combined case is printed too.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def signed(key: dict[str, str], cluster: str, i: int) -> tuple[HttpRequest, dict
 
 
 def measure(app: App, requests: list[tuple[HttpRequest, dict[str, Any]]], part: str,
-            key_id: str) -> list[float]:
+            key_id: str, clock: Any = time.thread_time) -> list[float]:
+    """Microseconds per request on ``clock`` (CPU time of this thread by default)."""
     auth = app.authorizer
     out: list[float] = []
     for i, (req, params) in enumerate(requests):
@@ -109,7 +111,7 @@ def measure(app: App, requests: list[tuple[HttpRequest, dict[str, Any]]], part: 
                              access_key_id=key_id)
         if part == "authorize":
             auth.authenticate(ctx, req)
-        t0 = time.perf_counter()
+        t0 = clock()
         try:
             if part != "authorize":
                 auth.authenticate(ctx, req)
@@ -118,7 +120,7 @@ def measure(app: App, requests: list[tuple[HttpRequest, dict[str, Any]]], part: 
         except AwsError as err:
             if err.code != "AccessDeniedException":
                 raise
-        out.append((time.perf_counter() - t0) * 1e6)
+        out.append((clock() - t0) * 1e6)
     return out
 
 
@@ -163,6 +165,10 @@ def main() -> int:
         for part in ("authenticate", "authorize", "both"):
             rounds = [measure(app, repeat(reqs), part, key["id"]) for _ in range(args.rounds)]
             results[f"{label}.{part}"] = summary(rounds)
+    for label, reqs in (("allowed", allowed), ("denied", denied)):
+        rounds = [measure(app, repeat(reqs), "both", key["id"], time.perf_counter)
+                  for _ in range(args.rounds)]
+        results[f"{label}.both.wall"] = summary(rounds)
     worst = max(results["allowed.both"]["mean_us"], results["denied.both"]["mean_us"])
     results["bar_us"] = BAR_US
     results["meets_bar"] = worst < BAR_US
@@ -175,8 +181,12 @@ def main() -> int:
             r = results[f"{label}.{part}"]
             print(f"{label + ' ' + part:<24}{r['mean_us']:>10}{r['p50_us']:>10}{r['p99_us']:>10}"
                   f"{r['worst_round_mean_us']:>12}")
+    for label in ("allowed", "denied"):
+        r = results[f"{label}.both.wall"]
+        print(f"{label + ' both (wall)':<24}{r['mean_us']:>10}{r['p50_us']:>10}{r['p99_us']:>10}"
+              f"{r['worst_round_mean_us']:>12}")
     print(f"bar: < {BAR_US:.0f} µs per request (SigV4 + policy): "
-          f"{'met' if results['meets_bar'] else 'NOT met'} (best-round mean {worst} µs)")
+          f"{'met' if results['meets_bar'] else 'NOT met'} (best-round CPU mean {worst} µs)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0 if results["meets_bar"] else 1
