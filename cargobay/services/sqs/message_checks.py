@@ -147,6 +147,8 @@ def check_system_attributes(given: dict[str, dict[str, Any]]) -> Attrs:
     """MessageSystemAttributes: only AWSTraceHeader (the model's enum), a String."""
     out: Attrs = {}
     for name, value in given.items():
+        if name != "AWSTraceHeader":
+            raise InvalidParameterValue(f"Message system attribute name '{name}' is invalid.")
         if value.get("DataType") != "String" or not value.get("StringValue"):
             raise InvalidParameterValue(
                 f"Message (system) attribute '{name}' must contain a non-empty value of "

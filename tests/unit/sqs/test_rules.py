@@ -149,3 +149,12 @@ def test_handlers_refuse_attribute_names_the_model_enum_would_let_through() -> N
         sqs.set_queue_attributes(CTX, {"QueueUrl": url, "Attributes": {"Bogus": "1"}})
     got = asyncio.run(sqs.receive_message(CTX, {"QueueUrl": url}))
     assert got == {}
+
+
+def test_only_aws_trace_header_is_a_system_attribute_for_sends() -> None:
+    from cargobay.services.sqs.message_checks import check_system_attributes
+
+    ok = {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-a-b"}}
+    assert check_system_attributes(ok) == ok
+    with pytest.raises(InvalidParameterValue):
+        check_system_attributes({"SenderId": {"DataType": "String", "StringValue": "x"}})
