@@ -158,3 +158,21 @@ def test_only_aws_trace_header_is_a_system_attribute_for_sends() -> None:
     assert check_system_attributes(ok) == ok
     with pytest.raises(InvalidParameterValue):
         check_system_attributes({"SenderId": {"DataType": "String", "StringValue": "x"}})
+
+
+def test_queue_depths_hook_for_cloudwatch() -> None:
+    app = App(Config(data_dir=None))
+    sqs: Any = app.services["sqs"]
+    url = sqs.create_queue(CTX, {"QueueName": "depth"})["QueueUrl"]
+    sqs.create_queue(CTX, {"QueueName": "empty"})
+    sqs.send_message_batch(CTX, {"QueueUrl": url, "Entries": [
+        {"Id": "a", "MessageBody": "1"}, {"Id": "b", "MessageBody": "2"},
+        {"Id": "c", "MessageBody": "3", "DelaySeconds": 60}]})
+    asyncio.run(sqs.receive_message(CTX, {"QueueUrl": url}))
+    assert sqs.queue_depths("000000000000", "us-east-1") == {
+        "depth": {"ApproximateNumberOfMessages": 1, "ApproximateNumberOfMessagesNotVisible": 1,
+                  "ApproximateNumberOfMessagesDelayed": 1},
+        "empty": {"ApproximateNumberOfMessages": 0, "ApproximateNumberOfMessagesNotVisible": 0,
+                  "ApproximateNumberOfMessagesDelayed": 0},
+    }
+    assert sqs.queue_depths("000000000000", "eu-west-1") == {}
