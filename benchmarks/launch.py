@@ -59,6 +59,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     idx = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
@@ -190,10 +200,14 @@ def launch_cargobay(
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
+        cpu0 = cpu_seconds(up.proc.pid)
         with ThreadPoolExecutor(inflight) as pool:
             list(pool.map(one, range(tasks)))
         done.set()
         watcher.join(10)
+        used = cpu_seconds(up.proc.pid) - cpu0
+        print(f"  {runtime}: `cargobay up` used {used:.2f} s of CPU, "
+              f"{used / max(1, tasks) * 1000:.1f} ms per task (control plane + agent)")
         if failures:
             print(f"  {runtime}: {len(failures)} RunTask failures, e.g. {failures[0]}")
         return {"client": client_side, "server": server_side}
