@@ -32,6 +32,13 @@ def expired(doc: Doc, now: float) -> bool:
     return when is not None and when <= now
 
 
+def full_arn(store: Store, secret_id: str, region: str, account: str, now: float) -> str | None:
+    """The ARN (with its six-character suffix) of the secret a SecretId names, for whoever
+    must match policies against the real ARN (IAM evaluates the resolved resource)."""
+    doc = SecretStore(store).find(secret_id, region, account, now)
+    return None if doc is None else str(doc["arn"])
+
+
 class SecretStore:
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -53,6 +53,8 @@ def merge_tags(old: list[dict[str, str]], new: list[dict[str, Any]]) -> list[dic
     """Tags after adding ``new`` (a key given again takes the new value)."""
     tags = {t["Key"]: t["Value"] for t in old}
     for t in new:
+        if t.get("Key") is None:
+            raise InvalidParameterException("A tag needs a Key.")
         key = str(t["Key"])
         if key.lower().startswith("aws:"):
             raise InvalidParameterException(

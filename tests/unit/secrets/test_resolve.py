@@ -160,3 +160,12 @@ def test_execution_role_permissions_decide(app: App, db: str) -> None:
     with pytest.raises(AwsError) as info:
         resolve(app, "/q", ROLE)
     assert info.value.code == "AccessDeniedException"
+
+
+def test_full_arn_resolves_names_and_partial_arns(app: App, db: str) -> None:
+    from cargobay.services.secrets.secret_store import full_arn
+
+    now = app.clock.now()
+    for ref in ("db", db, db.rsplit("-", 1)[0]):
+        assert full_arn(app.store, ref, REGION, ACCOUNT, now) == db
+    assert full_arn(app.store, "nope", REGION, ACCOUNT, now) is None
