@@ -207,7 +207,14 @@ def _client(service: str, url: str) -> Any:
                         config=Config(retries={"max_attempts": 1}))
 
 
-def end_to_end(url: str, n: int, expected_matches: int | None) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def end_to_end(url: str, n: int, expected_matches: int | None, pid: int) -> dict[str, Any]:
     events, sqs = _client("events", url), _client("sqs", url)
     q = sqs.create_queue(QueueName="bench")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"][
@@ -219,10 +226,12 @@ def end_to_end(url: str, n: int, expected_matches: int | None) -> dict[str, Any]
                for s, t, d in details(n)]
     events.put_events(Entries=[{"Source": "warm.up", "DetailType": "x", "Detail": "{}"}])
     failed = 0
+    server0, client0 = cpu_seconds(pid), time.process_time()
     t0 = time.perf_counter()
     for i in range(0, n, 10):
         failed += events.put_events(Entries=entries[i:i + 10])["FailedEntryCount"]
     put = time.perf_counter() - t0
+    client_cpu = time.process_time() - client0
 
     def depth() -> int:
         a = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=[
@@ -244,8 +253,11 @@ def end_to_end(url: str, n: int, expected_matches: int | None) -> dict[str, Any]
             break
         time.sleep(0.05)
     delivered = time.perf_counter() - t0
+    server_cpu = cpu_seconds(pid) - server0
     return {"events": n, "failed": failed, "put_events_per_s": n / put,
-            "messages": d, "delivered_events_per_s": n / delivered}
+            "messages": d, "delivered_events_per_s": n / delivered,
+            "server_cpu_s": server_cpu, "events_per_server_cpu_s": n / server_cpu,
+            "client_cpu_ms_per_call": client_cpu / (n / 10) * 1000}
 
 
 def main() -> int:
@@ -278,6 +290,7 @@ def main() -> int:
                   f"{r['moto']['cargobay_matches_per_event_same_sample']:.2f} on that sample)"
                   f"   ratio {r['ratio']:.1f}x", flush=True)
     if a.only != "matcher":
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         sample = [envelope(i, *d) for i, d in enumerate(details(a.events))]
         index = RuleIndex((i, compile_pattern(json.dumps(p))) for i, p in enumerate(rules()))
         expected = sum(len(index.match(e)) for e in sample)
@@ -290,7 +303,7 @@ def main() -> int:
             ):
                 proc, url = starter()
                 try:
-                    r = end_to_end(url, n, want)
+                    r = end_to_end(url, n, want, proc.pid)
                 finally:
                     proc.terminate()
                     proc.wait(timeout=30)
@@ -300,7 +313,9 @@ def main() -> int:
                 print(f"e2e      {name:8s} {r['put_events_per_s']:9.0f} events/s put, "
                       f"{r['delivered_events_per_s']:8.0f} events/s delivered  "
                       f"({r['events']} events, {r['messages']} messages, "
-                      f"{r['failed']} failed)", flush=True)
+                      f"{r['failed']} failed; {r['events_per_server_cpu_s']:.0f} events per "
+                      f"server CPU-second, client {r['client_cpu_ms_per_call']:.2f} ms CPU "
+                      "per call)", flush=True)
         e = out["end_to_end"]
         for k in ("put_events_per_s", "delivered_events_per_s"):
             e[f"ratio_{k}"] = e["cargobay"][k] / e["moto"][k]

@@ -1,9 +1,10 @@
 """The outbox: deliveries waiting to be sent, retried, or dead-lettered.
 
-Each (event, rule, target) is a job document in table ``events.outbox``, written in
-the batch that accepted the event, and deleted once sent (at least once: a job sent just
+Each (event, rule, target) is a job; the jobs of one PutEvents (or one published
+event, or one scheduled firing) share a document in table ``events.outbox``, written
+in the batch that accepted them, and deleted once all are sent (at least once: a job sent just
 before a kill -9 may be sent again).  One loop on the app clock sends due jobs in the
-order they became due.
+order they became due (jobs for one SQS queue together, with SendMessageBatch).
 
 Retries ("Event retry policy and using dead-letter queues"): a failure worth retrying
 waits ``min(2^(n-1), 300)`` seconds before attempt n+1, until the target's RetryPolicy
@@ -26,7 +27,12 @@ from typing import TYPE_CHECKING, Any
 from cargobay.protocol.errors import AwsError
 from cargobay.services.events import names
 from cargobay.services.events.input_transform import dumps
-from cargobay.services.events.targets import DeliveryError, deliver
+from cargobay.services.events.targets import (
+    DeliveryError,
+    deliver,
+    deliver_sqs_batch,
+    sqs_target,
+)
 
 if TYPE_CHECKING:
     from cargobay.services.events.service import EventsService
@@ -49,7 +55,8 @@ def backoff(attempt: int) -> float:
 class Deliveries:
     def __init__(self, svc: EventsService) -> None:
         self.svc = svc
-        self._jobs: dict[str, Doc] = {}
+        self._jobs: dict[str, Doc] = {}  # "<outbox key>#<index>" → job
+        self._docs: dict[str, Doc] = {}  # outbox key → {"jobs": [job or None, ...]}
         self._heap: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
         self._wake: asyncio.Event | None = None
@@ -62,34 +69,43 @@ class Deliveries:
     # -- adding and loading -----------------------------------------------------------
 
     def add(self, jobs: list[Doc]) -> None:
-        """Make ``jobs`` durable (in the caller's batch, if any) and due now."""
-        store = self.svc.store
-        keyed = []
-        for job in jobs:
-            seq = next(self._seq)
-            key = f"{job['account']}/{job['region']}/{int(job['nextAt'] * 1000):015d}-{seq:09d}"
-            keyed.append((key, job))
-        with store.batch():
-            for key, job in keyed:
-                store.put(names.OUTBOX, key, job)
-        for key, job in keyed:
-            self._jobs[key] = job
-            heapq.heappush(self._heap, (job["nextAt"], next(self._seq), key))
+        """Make ``jobs`` durable (in the caller's batch, if any) and due now.
+
+        The jobs of one call share one outbox document (``{"jobs": [...]}``; a job done
+        becomes null), so a PutEvents costs one write however many targets it reaches."""
+        if not jobs:
+            return
+        first = jobs[0]
+        seq = next(self._seq)
+        doc_key = (f"{first['account']}/{first['region']}/"
+                   f"{int(first['nextAt'] * 1000):015d}-{seq:09d}")
+        doc: Doc = {"jobs": jobs}
+        self.svc.store.put(names.OUTBOX, doc_key, doc)
+        self._load(doc_key, doc)
         if self._wake is not None:
             self._wake.set()
+
+    def _load(self, doc_key: str, doc: Doc) -> None:
+        self._docs[doc_key] = doc
+        for i, job in enumerate(doc["jobs"]):
+            if job is None:
+                continue
+            key = f"{doc_key}#{i}"
+            self._jobs[key] = job
+            heapq.heappush(self._heap, (job["nextAt"], next(self._seq), key))
 
     def pending(self) -> int:
         return len(self._jobs)
 
     def reset(self) -> None:
         self._jobs.clear()
+        self._docs.clear()
         self._heap.clear()
 
     async def start(self) -> None:
         self.reset()
-        for key, job in self.svc.store.scan(names.OUTBOX):
-            self._jobs[key] = job
-            heapq.heappush(self._heap, (job["nextAt"], next(self._seq), key))
+        for doc_key, doc in self.svc.store.scan(names.OUTBOX):
+            self._load(doc_key, doc)
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="events-delivery")
 
@@ -137,35 +153,59 @@ class Deliveries:
     async def _send(self, keys: list[str]) -> None:
         done: list[str] = []
         retry: list[tuple[str, Doc]] = []
-        for key in keys:
-            job = self._jobs.get(key)
-            if job is None:
-                continue
+        jobs = [(k, self._jobs[k]) for k in keys if k in self._jobs]
+        # SQS targets go out in batches per queue; the others one by one, in order
+        by_queue: dict[str, list[tuple[str, Doc]]] = {}
+        others: list[tuple[str, Doc]] = []
+        for key, job in jobs:
+            if sqs_target(job):
+                by_queue.setdefault(job["target"]["Arn"], []).append((key, job))
+            else:
+                others.append((key, job))
+        outcomes: list[tuple[str, Doc, DeliveryError | None]] = []
+        for group in by_queue.values():
+            results = await deliver_sqs_batch(self.svc, [j for _, j in group])
+            outcomes += [(k, j, r) for (k, j), r in zip(group, results, strict=True)]
+        for key, job in others:
             try:
                 await deliver(self.svc, job)
             except DeliveryError as e:
-                if self._again(job, e):
-                    retry.append((key, job))
-                    continue
-                await self._dead_letter(job, e)
+                outcomes.append((key, job, e))
             except Exception as e:  # a bug in a target handler: retried like a 500
                 log.exception("delivery to %s failed", job["target"].get("Arn"))
-                err = DeliveryError("INTERNAL_ERROR", str(e) or type(e).__name__, True)
-                if self._again(job, err):
-                    retry.append((key, job))
-                    continue
-                await self._dead_letter(job, err)
+                outcomes.append((key, job, DeliveryError(
+                    "INTERNAL_ERROR", str(e) or type(e).__name__, True)))
             else:
+                outcomes.append((key, job, None))
+        for key, job, err in outcomes:
+            if err is None:
                 self.sent += 1
+            elif self._again(job, err):
+                retry.append((key, job))
+                continue
+            else:
+                await self._dead_letter(job, err)
             done.append(key)
+        touched: set[str] = set()
+        for key in done:
+            doc_key, _, index = key.rpartition("#")
+            doc = self._docs.get(doc_key)
+            if doc is not None:
+                doc["jobs"][int(index)] = None
+                touched.add(doc_key)
+            self._jobs.pop(key, None)
+        touched.update(key.rpartition("#")[0] for key, _ in retry)
         store = self.svc.store
         with store.batch():
-            for key in done:
-                store.delete(names.OUTBOX, key)
-            for key, job in retry:
-                store.put(names.OUTBOX, key, job)
-        for key in done:
-            self._jobs.pop(key, None)
+            for doc_key in touched:
+                doc = self._docs.get(doc_key)
+                if doc is None:
+                    continue
+                if all(j is None for j in doc["jobs"]):
+                    store.delete(names.OUTBOX, doc_key)
+                    del self._docs[doc_key]
+                else:
+                    store.put(names.OUTBOX, doc_key, doc)
         for key, job in retry:
             heapq.heappush(self._heap, (job["nextAt"], next(self._seq), key))
 

@@ -26,8 +26,17 @@ MAX_REQUEST = 256 * 1024
 TOO_BIG = "Total size of the entries in the request is over the limit."
 
 
+_last_iso: tuple[int, str] = (-1, "")
+
+
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-01-02T03:04:05Z`` (events of one second share the text: remembered)."""
+    global _last_iso
+    second = int(t // 1)
+    if _last_iso[0] != second:
+        _last_iso = (second, datetime.fromtimestamp(second, tz=UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"))
+    return _last_iso[1]
 
 
 def iso_ms(t: float) -> str:

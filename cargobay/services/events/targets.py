@@ -112,6 +112,81 @@ def _to_bus(svc: EventsService, job: Doc, arn: names.Arn) -> None:
     svc.publish(bus, job["event"], hops=job.get("hops", 0) + 1)
 
 
+#: SendMessageBatch limits: entries and bytes of bodies per call
+SQS_BATCH = 10
+SQS_BATCH_BYTES = 256 * 1024
+
+
+def sqs_target(job: Doc) -> bool:
+    """Whether ``job`` goes to an SQS queue (such jobs may be sent in batches)."""
+    arn = names.parse_arn(job["target"]["Arn"])
+    return arn is not None and arn.service == "sqs"
+
+
+def _sqs_entry(job: Doc, index: int) -> tuple[Doc, int]:
+    target: Doc = job["target"]
+    event: Doc = job["event"]
+    payload = target_input(target, event, job["ruleArn"], job["rule"], iso(job["ingested"]))
+    entry: Doc = {"Id": str(index), "MessageBody": payload}
+    if target["Arn"].endswith(".fifo"):
+        entry["MessageGroupId"] = (target.get("SqsParameters") or {}).get("MessageGroupId")
+        entry["MessageDeduplicationId"] = event["id"]
+    return entry, len(payload.encode())
+
+
+async def deliver_sqs_batch(svc: EventsService, jobs: list[Doc]) -> list[DeliveryError | None]:
+    """Send jobs for one queue with SendMessageBatch (up to 10 at a time); the outcome of
+    each job (None: sent)."""
+    outcomes: list[DeliveryError | None] = [None] * len(jobs)
+    queue_arn = jobs[0]["target"]["Arn"]
+    arn = names.parse_arn(queue_arn)
+    assert arn is not None
+    try:
+        url = await svc.queue_url(queue_arn)
+    except AwsError as e:
+        err = classify(e)
+        return [err] * len(jobs)
+    except DeliveryError as e:
+        return [e] * len(jobs)
+    chunk: list[tuple[int, Doc]] = []
+    size = 0
+
+    async def flush() -> None:
+        nonlocal chunk, size
+        if not chunk:
+            return
+        try:
+            out = await svc.app.dispatcher.call(
+                "sqs", "SendMessageBatch", {"QueueUrl": url, "Entries": [e for _, e in chunk]},
+                region=arn.region, account_id=arn.account,
+            )
+        except AwsError as e:
+            svc.forget_queue(queue_arn)
+            err = classify(e)
+            for i, _ in chunk:
+                outcomes[i] = err
+        else:
+            for f in out.get("Failed") or []:
+                i = int(f["Id"])
+                outcomes[i] = DeliveryError(
+                    "INTERNAL_ERROR" if not f.get("SenderFault") else "INVALID_PARAMETER",
+                    f"{f.get('Code')}: {f.get('Message', '')}", not f.get("SenderFault"))
+        chunk, size = [], 0
+
+    for i, job in enumerate(jobs):
+        try:
+            entry, n = _sqs_entry(job, i)
+        except Exception as e:  # a bad template or path: this job only
+            outcomes[i] = DeliveryError("INVALID_JSON", str(e) or type(e).__name__, False)
+            continue
+        if chunk and (len(chunk) == SQS_BATCH or size + n > SQS_BATCH_BYTES):
+            await flush()
+        chunk.append((i, entry))
+        size += n
+    await flush()
+    return outcomes
+
+
 async def _to_sqs(svc: EventsService, target: Doc, arn: names.Arn, payload: str,
                   event: Doc) -> None:
     url = await svc.queue_url(target["Arn"])

@@ -35,6 +35,14 @@ class StubSqs:
         self.sent.append(req)
         return {"MessageId": str(len(self.sent)), "MD5OfMessageBody": "x"}
 
+    def send_message_batch(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        ok = []
+        for e in req["Entries"]:
+            self.send_message(ctx, {"QueueUrl": req["QueueUrl"], **e})
+            ok.append({"Id": e["Id"], "MessageId": str(len(self.sent)),
+                       "MD5OfMessageBody": "x"})
+        return {"Successful": ok, "Failed": []}
+
 
 def make_app(path: str) -> App:
     return App(Config(data_dir=os.path.dirname(path)), clock=SimClock(),
@@ -51,7 +59,8 @@ def test_deliveries_are_durable_before_they_are_sent(tmp_path: Any) -> None:
         {"Source": "my.app", "DetailType": "t", "Detail": json.dumps({"n": i})}
         for i in range(3)]})
     ids = [e["EventId"] for e in out["Entries"]]
-    assert app.store.count(names.OUTBOX) == 3
+    [(_, doc)] = list(app.store.scan(names.OUTBOX))  # one document per PutEvents
+    assert [job["event"]["id"] for job in doc["jobs"]] == ids
     app.store.close()  # the process dies before its loops ever ran
 
     again = make_app(path)
