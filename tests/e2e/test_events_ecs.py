@@ -222,3 +222,32 @@ def test_an_ecs_target_whose_role_may_not_run_tasks_is_dead_lettered(
     attrs = {k: v["StringValue"] for k, v in m["MessageAttributes"].items()}
     assert attrs["ERROR_CODE"] == "NO_PERMISSIONS"
     assert ecs.list_tasks()["taskArns"] == []
+
+
+def test_a_stopped_task_notifies_an_sns_topic_whose_queue_receives_it(
+    ecs: Any, events: Any, sqs: Any, agent: FakeAgent, url: str
+) -> None:
+    sns = client("sns", url)
+    topic = sns.create_topic(Name="task-stopped")["TopicArn"]
+    q, q_arn = queue(sqs, "ops-inbox")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=q_arn)
+    events.put_rule(Name="stopped-to-sns", EventPattern=json.dumps({
+        "source": ["aws.ecs"], "detail-type": ["ECS Task State Change"],
+        "detail": {"lastStatus": ["STOPPED"]}}))
+    events.put_targets(Rule="stopped-to-sns", Targets=[{"Id": "topic", "Arn": topic}])
+    worker_taskdef(ecs)
+    task_arn = ecs.run_task(taskDefinition="worker")["tasks"][0]["taskArn"]
+    agent.poll()
+    agent.report(task_arn, "RUNNING")
+    agent.report(task_arn, "STOPPED", reason="Essential container in task exited",
+                 containers=[{"containerName": "worker", "status": "STOPPED", "exitCode": 3}])
+    [m] = receive(sqs, q)
+    envelope = json.loads(m["Body"])
+    assert (envelope["Type"], envelope["TopicArn"]) == ("Notification", topic)
+    event = json.loads(envelope["Message"])
+    assert event["detail-type"] == "ECS Task State Change"
+    d = event["detail"]
+    assert (d["taskArn"], d["lastStatus"]) == (task_arn, "STOPPED")
+    assert (d["stopCode"], d["stoppedReason"]) == ("EssentialContainerExited",
+                                                   "Essential container in task exited")
+    assert d["containers"][0]["exitCode"] == 3
