@@ -6,8 +6,9 @@ in ``resources`` and a ``detail`` shaped as the guide's examples: the task or in
 as the API describes it, times as ISO 8601 strings with milliseconds, the resource's
 ``version`` (events may repeat; equal versions are the same state) and ``updatedAt``.
 
-The ECS code calls these after a change is stored.  When the app has no EventBridge
-service (a test app with stub services) nothing happens.
+The ECS code calls these after a change is stored.  When no enabled rule on the bus
+could take an event, or the app has no EventBridge service (a test app with stub
+services), no event is built.
 """
 
 from __future__ import annotations
@@ -49,16 +50,28 @@ _INSTANCE_FIELDS = (
 )
 
 
+def _bus(app: App, account: str, region: str) -> tuple[Any, BusRef] | None:
+    """The EventBridge service and the default bus, when some rule there listens."""
+    svc = app.services.get("events")
+    if not callable(getattr(svc, "publish", None)):
+        return None
+    bus = BusRef(account, region, DEFAULT_BUS)
+    wants = getattr(svc, "wants", None)
+    if callable(wants) and not wants(bus):
+        return None
+    return svc, bus
+
+
 def _publish(app: App, account: str, region: str, detail_type: str, resources: list[str],
              detail: Doc) -> None:
-    svc = app.services.get("events")
-    publish = getattr(svc, "publish", None)
-    if not callable(publish):
+    target = _bus(app, account, region)
+    if target is None:
         return
+    svc, bus = target
     event = make_event(source=SOURCE, detail_type=detail_type, detail=detail,
                        account=account, region=region, time=app.clock.now(),
                        resources=resources)
-    publish(BusRef(account, region, DEFAULT_BUS), event)
+    svc.publish(bus, event)
 
 
 def _scope(arn: str) -> tuple[str, str]:
@@ -94,6 +107,8 @@ def task_detail(task: Doc, now: float) -> Doc:
 def task_state_change(app: App, task: Doc) -> None:
     """A task was placed, or its status, desired status or containers changed."""
     account, region = _scope(task["taskArn"])
+    if _bus(app, account, region) is None:
+        return  # nobody listens: do not build the event
     _publish(app, account, region, TASK_STATE_CHANGE, [task["taskArn"]],
              task_detail(task, app.clock.now()))
 
@@ -103,6 +118,8 @@ def container_instance_state_change(app: App, instance: Doc) -> None:
     deregistered."""
     arn = instance["containerInstanceArn"]
     account, region = _scope(arn)
+    if _bus(app, account, region) is None:
+        return
     detail: Doc = {k: instance[k] for k in _INSTANCE_FIELDS if k in instance}
     detail["clusterArn"] = _cluster_arn(arn)
     if instance.get("registeredAt") is not None:

@@ -75,6 +75,11 @@ class PutEventsOps(EventsBase):
                 jobs.append(new_job(bus, rule, target, event, now, hops))
         return jobs
 
+    def wants(self, bus: BusRef) -> bool:
+        """Whether any enabled event-pattern rule of ``bus`` could take an event (services
+        skip building events nobody listens to)."""
+        return self.routes(bus).index.size > 0
+
     def publish(self, bus: BusRef, event: Doc, hops: int = 0) -> int:
         """Put an already-built event on ``bus`` (events of AWS services, bus targets);
         the number of deliveries it made.  The bus must exist (else nothing happens)."""
