@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
-
-from cargobay.services.sns.signing import Signer
+from typing import Any, Protocol
 
 Doc = dict[str, Any]
+
+
+class Signer(Protocol):
+    def sign(self, text: str, version: str = "1") -> str: ...
 
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token",

@@ -53,13 +53,28 @@ class Outgoing:
     group: str | None = None
     dedup: str | None = None
     sequence: str | None = None
-    #: signatures by signed text, so each distinct message is signed once
-    signatures: dict[str, Doc] = field(default_factory=dict)
+    #: signatures by version and signed text, so each distinct message is signed once
+    signatures: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def text_for(self, protocol: str) -> str:
         if isinstance(self.message, str):
             return self.message
         return self.message.get(protocol) or self.message["default"]
+
+
+@dataclass
+class _Memo:
+    """Signs through ``signer``, remembering signatures in ``memo``."""
+
+    signer: Signer
+    memo: dict[tuple[str, str], str]
+
+    def sign(self, text: str, version: str = "1") -> str:
+        key = (version, text)
+        sig = self.memo.get(key)
+        if sig is None:
+            sig = self.memo[key] = self.signer.sign(text, version)
+        return sig
 
 
 class Fanout(SnsBase):
@@ -97,7 +112,8 @@ class Fanout(SnsBase):
             timestamp=msg.timestamp, subject=msg.subject,
             unsubscribe_url=self.unsubscribe_url(sub["arn"]),
             attributes=envelope_attributes(msg.attributes), sequence_number=msg.sequence,
-            signer=self.signer, cert_url=self.cert_url(), version=self._version(topic),
+            signer=_Memo(self.signer, msg.signatures), cert_url=self.cert_url(),
+            version=self._version(topic),
         )
         return env
 
