@@ -67,6 +67,13 @@ class AsgiApp:
         resp = self._own(req)
         if resp is None and req.path.startswith("/_cargobay/agent/"):
             resp = await self.app.agent_channel.handle(req)
+        if resp is None and req.path.startswith("/_cargobay/"):
+            # /_cargobay/<service>/...: a service's own HTTP endpoints (SNS certificate,
+            # subscription confirmation links...) through its ``handle_http``
+            svc = self.app.services.get(req.path.split("/", 3)[2])
+            hook: Any = getattr(svc, "handle_http", None)
+            if hook is not None:
+                resp = await hook(req)
         if resp is None:
             resp = await self.app.dispatcher.handle(req)
         await send(

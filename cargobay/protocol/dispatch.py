@@ -101,6 +101,10 @@ class Dispatcher:
             protocol=r.protocol,
             access_key_id=r.scope.access_key_id if r.scope else None,
         )
+        host = req.header("host")
+        if host:
+            # how the client addressed us, for URLs handed back (SQS queue URLs, SNS links)
+            ctx.extra["host"] = host
         try:
             return await self._call(req, model, proto, ctx)
         except AwsError as err:
