@@ -1,6 +1,7 @@
 """Amazon ECS (json 1.1): one class, its operations grouped by resource in mixins.
 
-Background loops (agent liveness…) start with the server (``start``) and stop with it.
+Background loops (agent liveness, the service scheduler) start with the server
+(``start``) and stop with it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from cargobay.services.ecs.account_settings import AccountSettingOps
 from cargobay.services.ecs.clusters import ClusterOps
 from cargobay.services.ecs.instances import InstanceOps
+from cargobay.services.ecs.services import ServiceOps
 from cargobay.services.ecs.tags import TagOps
 from cargobay.services.ecs.task_definitions import TaskDefinitionOps
 from cargobay.services.ecs.tasks import TaskOps
@@ -20,15 +22,27 @@ if TYPE_CHECKING:
     from cargobay.app import App
 
 
-class EcsService(TaskOps, InstanceOps, ClusterOps, TaskDefinitionOps, TagOps, AccountSettingOps):
+class EcsService(
+    ServiceOps,
+    TaskOps,
+    InstanceOps,
+    ClusterOps,
+    TaskDefinitionOps,
+    TagOps,
+    AccountSettingOps,
+):
     def __init__(self, app: App) -> None:
         self.app = app
         self.store = app.store
         self.clock = app.clock
         self._loops: list[asyncio.Task[None]] = []
+        self.init_scheduler()
 
     async def start(self) -> None:
-        self._loops = [asyncio.create_task(self.liveness_loop(), name="ecs-liveness")]
+        self._loops = [
+            asyncio.create_task(self.liveness_loop(), name="ecs-liveness"),
+            asyncio.create_task(self.scheduler_loop(), name="ecs-scheduler"),
+        ]
 
     async def stop(self) -> None:
         for t in self._loops:

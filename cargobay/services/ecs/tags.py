@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
-from cargobay.services.ecs import arns, instance_store, task_store
+from cargobay.services.ecs import arns, instance_store, service_store, task_store
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs.arns import ParsedArn
 from cargobay.services.ecs.base import EcsBase
@@ -87,11 +87,21 @@ def _instance_exists(store: Store, ctx: RequestContext, resource: str) -> bool:
     return doc is not None and doc["status"] != instance_store.INACTIVE
 
 
+def _service_exists(store: Store, ctx: RequestContext, resource: str) -> bool:
+    """A service ARN ``service/CLUSTER/NAME`` of a service not yet INACTIVE."""
+    parts = resource.split("/")
+    if len(parts) != 2 or not all(parts):
+        return False
+    doc = store.get(service_store.TABLE, arns.scope_key(ctx, *parts))
+    return doc is not None and doc["status"] != service_store.INACTIVE
+
+
 TARGETS: dict[str, Exists] = {
     "cluster": _cluster_exists,
     "task-definition": _task_definition_exists,
     "task": _task_exists,
     "container-instance": _instance_exists,
+    "service": _service_exists,
 }
 
 

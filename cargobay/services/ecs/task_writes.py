@@ -11,14 +11,15 @@ counter category before and after the change (task_lifecycle.category):
   statistics.
 
 :func:`commit` returns the instance's store key when its desired set changed: the
-caller wakes that instance's long poll (AgentChannel.notify).
+caller wakes that instance's long poll (AgentChannel.notify).  A service's task also
+updates the scheduler's index of service tasks (service_tasks.observe).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cargobay.services.ecs import cluster_store, placement
+from cargobay.services.ecs import cluster_store, placement, service_tasks
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.task_lifecycle import PENDING, RUNNING, category
@@ -79,6 +80,8 @@ def commit(
             store, cluster_key, cluster_deltas(before, after, task.get("launchType", "EC2"))
         )
         store.put(tasks.TABLE, tasks.key_of(task), task)
+    # the service scheduler's view of its tasks (service_tasks.py)
+    service_tasks.observe(store, task)
     return ikey if notify and ikey is not None else None
 
 

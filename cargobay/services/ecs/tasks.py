@@ -22,7 +22,14 @@ from typing import Any
 import orjson
 
 from cargobay.protocol.base import RequestContext
-from cargobay.services.ecs import arns, placement, placement_rules, tag_store, task_launch
+from cargobay.services.ecs import (
+    arns,
+    placement,
+    placement_rules,
+    service_store,
+    tag_store,
+    task_launch,
+)
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
@@ -30,6 +37,7 @@ from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import task_state_change
 from cargobay.services.ecs.pagination import decode_token, page_size, take_page
+from cargobay.services.ecs.service_errors import ServiceNotFoundException
 from cargobay.services.ecs.task_errors import ConflictException, UnsupportedFeatureException
 from cargobay.services.ecs.task_lifecycle import (
     USER_INITIATED,
@@ -381,7 +389,14 @@ class TaskOps(TaskReportOps, EcsBase):
             instance_id = ref.instance_id if ref is not None else ""
         family = req.get("family")
         started_by = req.get("startedBy")
-        group = f"service:{req['serviceName']}" if req.get("serviceName") else None
+        group = None
+        if req.get("serviceName"):
+            sref = service_store.parse_ref(ctx, name, req["serviceName"])
+            if sref is None or self.store.get(
+                service_store.TABLE, service_store.key(ctx, name, sref.name)
+            ) is None:
+                raise ServiceNotFoundException()
+            group = f"service:{sref.name}"
         launch_type = req.get("launchType")
         daemon = req.get("daemonName")
         now = self.clock.now()

@@ -1,0 +1,709 @@
+"""The service scheduler: a reconcile loop on the app's clock.
+
+Each pass looks at every service (a full pass, once a second) or at the services whose
+tasks changed since the last one (woken by the task index, service_tasks.py, or by the
+service API) and, from what exists (the store: the service documents and the service's
+tasks, each carrying the id of the deployment that started it), decides what to start
+and what to stop:
+
+- REPLICA: deployments.plan (desired count, rolling update within minimumHealthyPercent
+  / maximumPercent, replacement of stopped and unhealthy tasks, tasks on DRAINING
+  instances replaced first); DAEMON: daemon.plan (one task per eligible instance).
+- It places new tasks on the cluster's instances (placement_rules: the service's
+  constraints and strategies, by default spread over Availability Zones then instances)
+  and starts them in-process (service_launch.py); stops with ServiceSchedulerInitiated.
+- Bookkeeping: a deployment's first healthy task, the circuit breaker (rollback),
+  deployments done (COMPLETED) or emptied (INACTIVE), the steady state, a deleted
+  service becoming INACTIVE, the service events and EventBridge events of each.
+
+Because the pass counts what exists rather than remembering what it did, a restart
+(even a kill -9) resumes where the store stands and starts nothing twice: a task is
+stored before the pass moves on.
+
+Throttling: when a service's tasks keep failing before they reach RUNNING, the
+scheduler waits between attempts (after 3 in a row: 5 s, doubling, at most 15 min) and
+writes "(service NAME) is unable to consistently start tasks successfully.".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from cargobay.protocol.base import RequestContext
+from cargobay.services.ecs import (
+    circuit_breaker,
+    daemon,
+    deployments,
+    placement,
+    placement_rules,
+    service_events,
+    service_launch,
+)
+from cargobay.services.ecs import cluster_store as clusters
+from cargobay.services.ecs import instance_store as instances
+from cargobay.services.ecs import service_store as services
+from cargobay.services.ecs import task_store as tasks
+from cargobay.services.ecs.base import EcsBase
+from cargobay.services.ecs.deployments import TaskView
+from cargobay.services.ecs.events_out import (
+    deployment_state_change,
+    service_action,
+    task_state_change,
+)
+from cargobay.services.ecs.service_store import ServiceBook
+from cargobay.services.ecs.service_tasks import ServiceTasks, TaskState
+
+log = logging.getLogger("cargobay.ecs.scheduler")
+
+Doc = dict[str, Any]
+
+#: seconds between full passes
+PERIOD = 1.0
+#: tasks started in one pass at most (the rest in the next one, at once)
+LAUNCH_BUDGET = 500
+#: index entries checked against the store on each full pass
+VERIFY_PER_PASS = 256
+#: seconds between two "has reached a steady state" events of a service that stays steady
+STEADY_REPEAT = 6 * 3600.0
+#: throttling of services whose tasks fail to start
+THROTTLE_FREE = 3
+THROTTLE_BASE = 5.0
+THROTTLE_MAX = 900.0
+
+#: the default placement of a service's tasks: spread over zones, then instances
+DEFAULT_STRATEGY = [
+    {"type": "spread", "field": "attribute:ecs.availability-zone"},
+    {"type": "spread", "field": "instanceId"},
+]
+NO_INSTANCES = "No Container Instances were found in your cluster."
+
+
+def cluster_key_of(service_key: str) -> str:
+    return service_key.rsplit("/", 1)[0]
+
+
+def service_kind(doc: Doc) -> str:
+    """EC2 or Fargate: which per-launch-type counters the service counts in."""
+    if doc.get("launchType") == "FARGATE":
+        return "Fargate"
+    strategy = doc.get("capacityProviderStrategy") or []
+    if strategy and all(
+        s.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for s in strategy
+    ):
+        return "Fargate"
+    return "EC2"
+
+
+def adjust_service_counters(store: Any, doc: Doc, before: str | None, after: str | None) -> None:
+    """The cluster's service counters for a service going from ``before`` to ``after``
+    (ACTIVE, DRAINING, or None for none)."""
+    kind = service_kind(doc)
+    deltas: dict[str, int] = {}
+    for status, sign in ((before, -1), (after, 1)):
+        if status == services.ACTIVE:
+            deltas["activeServicesCount"] = deltas.get("activeServicesCount", 0) + sign
+            name = f"active{kind}ServiceCount"
+            deltas[name] = deltas.get(name, 0) + sign
+        elif status == services.DRAINING:
+            name = f"draining{kind}ServiceCount"
+            deltas[name] = deltas.get(name, 0) + sign
+    clusters.adjust_counters(store, cluster_key_of(services.key_of(doc)), deltas)
+
+
+@dataclass
+class _Cluster:
+    """One cluster's instances, read once per pass when needed."""
+
+    key: str
+    docs: list[placement_rules.Candidate] | None = None
+    definitions: dict[str, Doc | None] = field(default_factory=dict)
+    daemon_groups: set[str] | None = None
+
+
+@dataclass
+class _Outcome:
+    placed: list[Doc] = field(default_factory=list)
+    stopped: list[Doc] = field(default_factory=list)
+    notify: set[str] = field(default_factory=set)
+
+
+class SchedulerOps(EcsBase):
+    """The scheduler's state and loop, mixed into the ECS service."""
+
+    _book: ServiceBook
+    _index: ServiceTasks
+    _wake: asyncio.Event | None
+    _pending: set[str]
+    _statuses: dict[str, dict[str, str]]
+    _placement_ok: set[str]
+    _rng: random.Random
+
+    def init_scheduler(self) -> None:
+        self._book = ServiceBook(self.store)
+        self._index = ServiceTasks(self.store)
+        self._index.on_change = self._poke
+        self._wake = None
+        self._pending = set()
+        self._statuses = {}
+        self._placement_ok = set()
+        self._rng = random.Random()
+
+    def reset_scheduler(self) -> None:
+        self._book.clear()
+        self._index.clear()
+        self._pending.clear()
+        self._statuses.clear()
+        self._placement_ok.clear()
+
+    def _poke(self, service_key: str | None = None) -> None:
+        if service_key is not None:
+            self._pending.add(service_key)
+        if self._wake is not None:
+            self._wake.set()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def scheduler_loop(self) -> None:
+        self._wake = asyncio.Event()
+        last_full = float("-inf")
+        while True:
+            self._wake.clear()
+            more = False
+            try:
+                now = self.clock.monotonic()
+                if now - last_full >= PERIOD:
+                    last_full = now
+                    more = self.reconcile()
+                else:
+                    more = self.reconcile(self._take_dirty())
+            except Exception:  # keep the loop alive; the next pass tries again
+                log.exception("scheduler pass failed")
+            if more:
+                await self.clock.sleep(0)
+                continue
+            await self._nap(max(0.0, PERIOD - (self.clock.monotonic() - last_full)))
+
+    async def _nap(self, seconds: float) -> None:
+        assert self._wake is not None
+        waiter = asyncio.ensure_future(self._wake.wait())
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            sleeper.cancel()
+            for f in (waiter, sleeper):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await f
+
+    def _take_dirty(self) -> set[str]:
+        out = self._index.dirty | self._pending
+        self._index.dirty = set()
+        self._pending = set()
+        return out
+
+    # -- one pass ---------------------------------------------------------------------------
+
+    def reconcile(self, only: set[str] | None = None, budget: int = LAUNCH_BUDGET) -> bool:
+        """One pass over every service (``only``: over those).  Returns True when it
+        stopped for its launch budget (more to do at once)."""
+        now = self.clock.now()
+        if only is None:
+            self._take_dirty()
+            self._index.verify(VERIFY_PER_PASS)
+            keys = self._book.keys()
+        else:
+            keys = sorted(k for k in only if self._book.peek(k) is not None)
+        full = only is None
+        left = budget
+        for ckey, group in itertools.groupby(keys, key=cluster_key_of):
+            cluster = _Cluster(ckey)
+            skeys = list(group)
+            for i, skey in enumerate(skeys):
+                svc = self._book.peek(skey)
+                if svc is None:
+                    continue
+                try:
+                    left -= self._service_pass(cluster, skey, svc, now, left, full)
+                except Exception:
+                    log.exception("scheduler: service %s", skey)
+                    self._book.reload(skey)
+                if left <= 0:
+                    self._pending |= set(skeys[i + 1:])
+                    self._pending |= {k for k in keys if cluster_key_of(k) > ckey}
+                    return True
+        return False
+
+    def _service_pass(
+        self, cluster: _Cluster, skey: str, svc: Doc, now: float, budget: int, full: bool
+    ) -> int:
+        """Reconcile one service; returns how many tasks it started."""
+        if svc["status"] == services.INACTIVE:
+            if full and now - float(svc.get("_inactiveAt", now)) > services.INACTIVE_RETENTION:
+                self._purge(skey, svc)
+            return 0
+        states = self._index.of(skey)
+        for st in list(states.values()):
+            if st.live and st.checked and st.last_status == "RUNNING":
+                self._index.refresh(skey, st)
+            elif st.stopped and now - float(st.stopped_at or now) > tasks.STOPPED_RETENTION:
+                self._index.forget(skey, st.task_id)
+        out = _Outcome()
+        changed = False
+        if svc.get("schedulingStrategy") == deployments.DAEMON:
+            changed |= self._daemon(cluster, skey, svc, now, budget, out)
+        else:
+            changed |= self._replica(cluster, skey, svc, now, budget, out, full)
+        self._announce(skey, svc, out, now)
+        changed |= self._bookkeeping(cluster, skey, svc, now)
+        if changed:
+            self._book.put(skey, svc)
+        return len(out.placed)
+
+    # -- REPLICA ----------------------------------------------------------------------------
+
+    def _views(self, cluster: _Cluster, svc: Doc, states: dict[str, TaskState],
+               now: float, full: bool) -> list[TaskView]:
+        statuses = self._instance_statuses(cluster, fresh=full)
+        grace = float(svc.get("healthCheckGracePeriodSeconds") or 0)
+        out: list[TaskView] = []
+        for st in states.values():
+            if not st.live:
+                continue
+            started = st.started_at if st.started_at is not None else now
+            out.append(TaskView(
+                task_id=st.task_id,
+                deployment=st.deployment,
+                healthy=st.healthy,
+                unhealthy=(st.checked and st.health == "UNHEALTHY"
+                           and st.last_status == "RUNNING" and now - started >= grace),
+                draining=statuses.get(st.instance_key, instances.ACTIVE) != instances.ACTIVE,
+                instance=st.instance_key,
+                zone=st.zone,
+                created_at=st.created_at,
+            ))
+        return out
+
+    def _replica(self, cluster: _Cluster, skey: str, svc: Doc, now: float, budget: int,
+                 out: _Outcome, full: bool) -> bool:
+        primary = deployments.primary(svc)
+        if primary is None:
+            return False
+        states = self._index.of(skey)
+        views = self._views(cluster, svc, states, now, full)
+        active = svc["status"] == services.ACTIVE
+        desired = int(svc.get("desiredCount", 0)) if active else 0
+        cfg = svc.get("deploymentConfiguration") or {}
+        if primary.get("rolloutState") == deployments.FAILED and active:
+            return False  # a failed deployment launches no more (and keeps what runs)
+        can_start = active and self._not_throttled(skey, svc, states, now)
+        p = deployments.plan(
+            desired,
+            int(cfg.get("minimumHealthyPercent", 100)) if active else 0,
+            int(cfg.get("maximumPercent", 200)),
+            primary["id"],
+            views,
+            can_start=can_start,
+        )
+        self._stop(skey, svc, states, p.stop, primary["id"], now, out)
+        count = min(p.start, budget)
+        if count > 0:
+            self._start_replica(cluster, skey, svc, primary, count, now, out)
+        if p.stuck:
+            self._event(skey, svc, service_events.deployment_stuck(svc["serviceName"]), now,
+                        dedupe=True)
+        return False
+
+    def _start_replica(self, cluster: _Cluster, skey: str, svc: Doc, primary: Doc,
+                       count: int, now: float, out: _Outcome) -> None:
+        name = svc["serviceName"]
+        td = self._launchable(cluster, skey, svc, primary, now)
+        if td is None:
+            return
+        registered = self._instances(cluster)
+        candidates = [c for c in registered if c.doc["status"] == instances.ACTIVE]
+        if not registered:
+            self._placement_failed(skey, svc, service_events.unable_to_place(
+                name, why=NO_INSTANCES), NO_INSTANCES, now)
+            return
+        rules = placement_rules.rules(
+            svc.get("placementConstraints") or [],
+            svc.get("placementStrategy") or DEFAULT_STRATEGY,
+            td,
+        )
+        overrides = service_launch.service_overrides(td)
+        needs = placement.task_needs(td, overrides)
+        tags = service_launch.task_tags(self.store, svc, td)
+        group = f"service:{name}"
+        ctx = services.context_of(skey)
+        for _ in range(count):
+            fits: list[placement_rules.Candidate] = []
+            refusals: list[tuple[placement_rules.Candidate, str]] = []
+            for c in candidates:
+                why = placement_rules.reason_against(c, needs, group, rules)
+                if why is None:
+                    fits.append(c)
+                else:
+                    refusals.append((c, why))
+            if not fits:
+                closest, reason = _closest(refusals)
+                self._placement_failed(skey, svc, service_events.unable_to_place(
+                    name, reason=reason, closest=closest), reason or "", now)
+                return
+            chosen = placement_rules.order(fits, group, rules, self._rng)[0]
+            self._launch_one(ctx, skey, svc, primary["id"], chosen, td, overrides, needs,
+                             tags, now, out)
+
+    def _launch_one(self, ctx: RequestContext, skey: str, svc: Doc, deployment_id: str,
+                    chosen: placement_rules.Candidate, td: Doc, overrides: Doc,
+                    needs: placement.Needs, tags: list[dict[str, str]], now: float,
+                    out: _Outcome) -> None:
+        task, ikey = service_launch.launch(
+            self.store, ctx, service=svc, deployment_id=deployment_id, chosen=chosen,
+            td=td, overrides=overrides, needs=needs, tags=tags, now=now,
+        )
+        out.placed.append(task)
+        if ikey is not None:
+            out.notify.add(ikey)
+        if skey not in self._placement_ok:
+            service_events.resolve(self.store, skey, f"(service {svc['serviceName']}) was "
+                                   "unable to place a task")
+            self._placement_ok.add(skey)
+
+    def _launchable(self, cluster: _Cluster, skey: str, svc: Doc, deployment: Doc,
+                    now: float) -> Doc | None:
+        """The deployment's task definition if its tasks can run here, else None (and the
+        service's event saying why)."""
+        name = svc["serviceName"]
+        reason: str | None = None
+        launch_type = deployment.get("launchType", svc.get("launchType"))
+        if deployment.get("capacityProviderStrategy") or svc.get("capacityProviderStrategy"):
+            reason = "cargobay does not place tasks with capacity providers yet."
+        elif launch_type not in (None, "EC2"):
+            reason = f"cargobay does not run tasks with the {launch_type} launch type yet."
+        td = self._definition(cluster, skey, deployment["taskDefinition"])
+        if reason is None and td is None:
+            reason = "TaskDefinition not found."
+        if reason is not None:
+            self._placement_failed(skey, svc, service_events.unable_to_launch(name, reason),
+                                   reason, now)
+            return None
+        return td
+
+    def _definition(self, cluster: _Cluster, skey: str, arn: str) -> Doc | None:
+        if arn not in cluster.definitions:
+            ctx = services.context_of(skey)
+            cluster.definitions[arn] = self.find_task_definition(  # type: ignore[attr-defined]
+                ctx, arn
+            )
+        td: Doc | None = cluster.definitions[arn]
+        return td
+
+    def _placement_failed(self, skey: str, svc: Doc, message: str, reason: str,
+                          now: float) -> None:
+        self._placement_ok.discard(skey)
+        if self._event(skey, svc, message, now, dedupe=True):
+            service_action(self.app, service_arn=svc["serviceArn"],
+                           cluster_arn=svc["clusterArn"],
+                           event_name="SERVICE_TASK_PLACEMENT_FAILURE", event_type="ERROR",
+                           reason=reason)
+
+    # -- DAEMON -----------------------------------------------------------------------------
+
+    def _daemon(self, cluster: _Cluster, skey: str, svc: Doc, now: float, budget: int,
+                out: _Outcome) -> bool:
+        primary = deployments.primary(svc)
+        if primary is None:
+            return False
+        active = svc["status"] == services.ACTIVE
+        td = self._definition(cluster, skey, primary["taskDefinition"])
+        states = self._index.of(skey)
+        registered = self._instances(cluster)
+        rules = placement_rules.rules(svc.get("placementConstraints") or [], [], td or {})
+        daemons = self._daemon_groups(cluster)
+        stopping = {st.instance_key for st in states.values()
+                    if not st.live and not st.stopped}
+        hosts: list[daemon.Host] = []
+        for c in registered:
+            status = c.doc["status"]
+            if status == instances.INACTIVE:
+                continue
+            hosts.append(daemon.Host(
+                key=c.key,
+                status=status,
+                eligible=status == instances.ACTIVE and _meets(c, rules),
+                only_daemons=all(g in daemons for g in placement.groups(c.doc)),
+                stopping=c.key in stopping,
+            ))
+        views = self._views(cluster, svc, states, now, full=False)
+        cfg = svc.get("deploymentConfiguration") or {}
+        can_start = (active and primary.get("rolloutState") != deployments.FAILED
+                     and self._not_throttled(skey, svc, states, now))
+        p = daemon.plan(primary["id"], int(cfg.get("minimumHealthyPercent", 0)),
+                        int(cfg.get("maximumPercent", 100)), hosts, views,
+                        can_start=can_start, active=active)
+        changed = False
+        if active and int(svc.get("desiredCount", 0)) != p.desired:
+            svc["desiredCount"] = p.desired
+            changed = True
+        self._stop(skey, svc, states, p.stop, primary["id"], now, out)
+        violated = [tid for tid, why in p.stop if why == "constraint"]
+        if violated:
+            self._event(skey, svc, service_events.daemon_constraint_violated(
+                svc["serviceName"], violated), now)
+            service_action(self.app, service_arn=svc["serviceArn"],
+                           cluster_arn=svc["clusterArn"],
+                           event_name="SERVICE_DAEMON_PLACEMENT_CONSTRAINT_VIOLATED",
+                           event_type="ERROR")
+        targets = p.start_on[:budget]
+        if targets:
+            td = self._launchable(cluster, skey, svc, primary, now)
+        if targets and td is not None:
+            overrides = service_launch.service_overrides(td)
+            needs = placement.task_needs(td, overrides)
+            tags = service_launch.task_tags(self.store, svc, td)
+            by_key = {c.key: c for c in registered}
+            ctx = services.context_of(skey)
+            for key in targets:
+                c = by_key[key]
+                why = placement_rules.reason_against(c, needs, f"service:{svc['serviceName']}",
+                                                     rules)
+                if why is not None:
+                    self._placement_failed(skey, svc, service_events.unable_to_place(
+                        svc["serviceName"], reason=why,
+                        closest=c.doc["containerInstanceArn"].rsplit("/", 1)[-1]), why, now)
+                    continue
+                self._launch_one(ctx, skey, svc, primary["id"], c, td, overrides, needs,
+                                 tags, now, out)
+        return changed
+
+    def _daemon_groups(self, cluster: _Cluster) -> set[str]:
+        if cluster.daemon_groups is None:
+            cluster.daemon_groups = set()
+            for skey in self._book.keys(cluster.key + "/"):
+                doc = self._book.peek(skey)
+                if doc is not None and doc.get("schedulingStrategy") == deployments.DAEMON:
+                    cluster.daemon_groups.add(f"service:{doc['serviceName']}")
+        return cluster.daemon_groups
+
+    # -- shared -----------------------------------------------------------------------------
+
+    def _instances(self, cluster: _Cluster) -> list[placement_rules.Candidate]:
+        """The cluster's registered instances, read fresh (once per pass)."""
+        if cluster.docs is None:
+            cluster.docs = [
+                placement_rules.Candidate(k, doc)
+                for k, doc in self.store.scan(instances.TABLE, cluster.key + "/")
+                if doc["status"] != instances.INACTIVE
+            ]
+            self._statuses[cluster.key] = {c.key: c.doc["status"] for c in cluster.docs}
+        return cluster.docs
+
+    def _instance_statuses(self, cluster: _Cluster, *, fresh: bool) -> dict[str, str]:
+        if fresh or cluster.docs is not None or cluster.key not in self._statuses:
+            self._instances(cluster)
+        return self._statuses.get(cluster.key, {})
+
+    def _not_throttled(self, skey: str, svc: Doc, states: dict[str, TaskState],
+                       now: float) -> bool:
+        """Whether the service may start tasks now (throttling, see the module doc)."""
+        last_run = max((st.started_at or 0.0 for st in states.values()), default=0.0)
+        failures = [
+            float(st.stopping_at or st.stopped_at or 0.0)
+            for st in states.values()
+            if not st.live and not st.ran
+            and st.stop_code not in (circuit_breaker.SERVICE_SCHEDULER_INITIATED,
+                                     circuit_breaker.USER_INITIATED)
+            and float(st.stopping_at or st.stopped_at or 0.0) >= last_run
+        ]
+        if len(failures) <= THROTTLE_FREE:
+            return True
+        delay = min(THROTTLE_MAX, THROTTLE_BASE * 2 ** (len(failures) - THROTTLE_FREE - 1))
+        if now >= max(failures) + delay:
+            return True
+        if self._event(skey, svc, service_events.start_impaired(svc["serviceName"]), now,
+                       dedupe=True):
+            service_action(self.app, service_arn=svc["serviceArn"],
+                           cluster_arn=svc["clusterArn"],
+                           event_name="SERVICE_TASK_START_IMPAIRED", event_type="WARN")
+        return False
+
+    def _stop(self, skey: str, svc: Doc, states: dict[str, TaskState],
+              stops: list[tuple[str, str]], primary_id: str, now: float,
+              out: _Outcome) -> None:
+        for task_id, why in stops:
+            st = states.get(task_id)
+            if st is None:
+                continue
+            doc = self.store.get(tasks.TABLE, st.key)
+            if doc is None:
+                self._index.forget(skey, task_id)
+                continue
+            reason = (circuit_breaker.HEALTH_CHECK_REASON if why == "unhealthy"
+                      else service_launch.scaling_reason(primary_id))
+            done, ikey = service_launch.stop(self.store, doc, reason, now)
+            if done:
+                out.stopped.append(doc)
+                if ikey is not None:
+                    out.notify.add(ikey)
+
+    def _event(self, skey: str, svc: Doc, message: str, now: float, *,
+               dedupe: bool = False) -> bool:
+        return service_events.add(self.store, skey, message, now, dedupe=dedupe)
+
+    def _announce(self, skey: str, svc: Doc, out: _Outcome, now: float) -> None:
+        name = svc["serviceName"]
+        if out.stopped:
+            ids = [t["taskArn"].rsplit("/", 1)[-1] for t in out.stopped]
+            self._event(skey, svc, service_events.stopped(name, ids), now)
+            service_action(self.app, service_arn=svc["serviceArn"],
+                           cluster_arn=svc["clusterArn"], event_name="TASKS_STOPPED",
+                           event_type="INFO")
+        if out.placed:
+            ids = [t["taskArn"].rsplit("/", 1)[-1] for t in out.placed]
+            self._event(skey, svc, service_events.started(name, ids), now)
+        for k in out.notify:
+            self.app.agent_channel.notify(k)
+        for t in (*out.stopped, *out.placed):
+            task_state_change(self.app, t)
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def _bookkeeping(self, cluster: _Cluster, skey: str, svc: Doc, now: float) -> bool:
+        """Deployments' states, the circuit breaker, the steady state, a deleted service
+        going INACTIVE.  Changes ``svc`` in place; True if it changed."""
+        name = svc["serviceName"]
+        states = list(self._index.of(skey).values())
+        changed = False
+        statuses = self._statuses.get(cluster.key, {})
+        for d in svc.get("deployments", []):
+            if "_succeededAt" not in d and any(
+                st.healthy and st.deployment == d["id"] for st in states
+            ):
+                d["_succeededAt"] = now
+                changed = True
+
+        trip = circuit_breaker.check(svc, states, now)
+        if trip is not None:
+            changed = True
+            self._event(skey, svc, service_events.deployment_failed(name, trip.failed), now)
+            deployment_state_change(self.app, service_arn=svc["serviceArn"],
+                                    deployment_id=trip.failed,
+                                    event_name="SERVICE_DEPLOYMENT_FAILED",
+                                    reason=deployments.FAILED_REASON, event_type="ERROR")
+            if trip.rolled_back_to is not None:
+                self._event(skey, svc, service_events.rolling_back(name, trip.rolled_back_to),
+                            now)
+                deployment_state_change(self.app, service_arn=svc["serviceArn"],
+                                        deployment_id=trip.rolled_back_to,
+                                        event_name="SERVICE_DEPLOYMENT_IN_PROGRESS",
+                                        reason=deployments.rollback_reason(
+                                            trip.rolled_back_to))
+            self._poke(skey)
+
+        primary = deployments.primary(svc)
+        active = svc["status"] == services.ACTIVE
+        desired = int(svc.get("desiredCount", 0)) if active else 0
+        live = [st for st in states if st.live]
+        unfinished = [st for st in states if not st.stopped]
+        if primary is not None:
+            mine = [st for st in live if st.deployment == primary["id"]]
+            keepers = [st for st in mine
+                       if statuses.get(st.instance_key, instances.ACTIVE) == instances.ACTIVE]
+            done = (len(keepers) == desired and len(mine) == desired
+                    and all(st.healthy for st in keepers) and len(unfinished) == len(mine))
+            if active and done and primary.get("rolloutState") == deployments.IN_PROGRESS:
+                primary.update(rolloutState=deployments.COMPLETED,
+                               rolloutStateReason=deployments.completed_reason(primary["id"]),
+                               updatedAt=now)
+                svc["_lastCompleted"] = {k: v for k, v in primary.items()
+                                         if k not in ("status",)}
+                changed = True
+                self._event(skey, svc, service_events.deployment_completed(
+                    name, primary["id"]), now)
+                deployment_state_change(self.app, service_arn=svc["serviceArn"],
+                                        deployment_id=primary["id"],
+                                        event_name="SERVICE_DEPLOYMENT_COMPLETED",
+                                        reason=deployments.completed_reason(primary["id"]))
+            if primary.get("desiredCount") != desired:
+                primary.update(desiredCount=desired, updatedAt=now)
+                changed = True
+
+        kept: list[Doc] = []
+        for d in svc.get("deployments", []):
+            if d["status"] == deployments.PRIMARY:
+                kept.append(d)
+                continue
+            alive = sum(1 for st in live if st.deployment == d["id"])
+            if alive == 0 and not any(st.deployment == d["id"] for st in unfinished):
+                changed = True  # INACTIVE: completely replaced
+                continue
+            if d.get("desiredCount") != alive:
+                d.update(desiredCount=alive, updatedAt=now)
+                changed = True
+            kept.append(d)
+        svc["deployments"] = kept
+
+        steady = (
+            active
+            and primary is not None
+            and primary.get("rolloutState") == deployments.COMPLETED
+            and len(kept) == 1
+            and len(live) == desired == len(unfinished)
+            and all(st.healthy and st.deployment == primary["id"] for st in live)
+        )
+        if steady:
+            last = svc.get("_steadyAt")
+            if last is None or now - float(last) >= STEADY_REPEAT:
+                svc["_steadyAt"] = now
+                changed = True
+                self._event(skey, svc, service_events.steady(name), now)
+                service_action(self.app, service_arn=svc["serviceArn"],
+                               cluster_arn=svc["clusterArn"],
+                               event_name="SERVICE_STEADY_STATE", event_type="INFO")
+        elif svc.get("_steadyAt") is not None:
+            svc["_steadyAt"] = None
+            changed = True
+
+        if svc["status"] == services.DRAINING and not live:
+            svc["status"] = services.INACTIVE
+            svc["_inactiveAt"] = now
+            adjust_service_counters(self.store, svc, services.DRAINING, None)
+            changed = True
+        return changed
+
+    def _purge(self, skey: str, svc: Doc) -> None:
+        from cargobay.services.ecs import tag_store
+
+        with self.store.batch():
+            self._book.delete(skey)
+            service_events.drop(self.store, skey)
+            tag_store.drop_tags(self.store, svc["serviceArn"])
+        self._index.drop_service(skey)
+        self._placement_ok.discard(skey)
+
+
+def _closest(refusals: list[tuple[placement_rules.Candidate, str]]) -> tuple[str | None,
+                                                                            str | None]:
+    """The instance that came closest (a resource short, rather than failing a rule) and
+    its reason."""
+    if not refusals:
+        return None, None
+    ranked = sorted(refusals, key=lambda r: (not r[1].startswith("RESOURCE:"),
+                                             r[1] == placement_rules.AGENT))
+    c, why = ranked[0]
+    return str(c.doc["containerInstanceArn"]).rsplit("/", 1)[-1], why
+
+
+def _meets(c: placement_rules.Candidate, rules: placement_rules.Rules) -> bool:
+    """Whether an instance meets the service's constraints and the task definition's
+    required attributes (resources and the agent aside)."""
+    probe = placement_rules.Candidate(c.key, {**c.doc, "agentConnected": True})
+    rule = placement_rules.Rules(rules.member_of, False, (), rules.required)
+    return placement_rules.reason_against(probe, placement.Needs(), "", rule) is None
