@@ -599,7 +599,8 @@ def test_list_tasks_filters_and_pages(url: str, ecs: Any, agent: FakeAgent) -> N
     assert listed(startedBy="nightly") == {t["taskArn"] for t in on_other}
     assert listed(launchType="EC2") == everything
     assert listed(launchType="FARGATE") == set()
-    assert listed(serviceName="svc") == set()
+    # ListTasks names a service that must exist (issue 5: services)
+    error(lambda: ecs.list_tasks(serviceName="svc"), "ServiceNotFoundException")
     assert listed(desiredStatus="PENDING") == set()
     assert listed(desiredStatus="STOPPED") == set()
     ecs.stop_task(task=on_agent[0]["taskArn"])
