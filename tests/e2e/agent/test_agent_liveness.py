@@ -148,7 +148,8 @@ def test_a_control_plane_restart_mid_task_loses_and_duplicates_nothing(
         time.sleep(1.0)  # the control plane is down; the task keeps running
         server = ServerProcess(data_dir=str(tmp_path / "server"), env=AGENT_ENV, port=port).start()
         ecs = client("ecs", server.url)
-        assert _status(ecs, arn) == "RUNNING"
+        # still RUNNING, or already finished normally if the restart was slow
+        assert _status(ecs, arn) in ("RUNNING", "STOPPED")
         _wait(lambda: _status(ecs, arn) == "STOPPED", 15)
         [task] = ecs.describe_tasks(cluster="restart", tasks=[arn])["tasks"]
         assert task["containers"][0]["exitCode"] == 0
