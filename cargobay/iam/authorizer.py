@@ -15,6 +15,7 @@ session token of temporary keys (InvalidClientTokenId) and their expiry
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +136,7 @@ class Authorizer:
         if record.token is None:
             if token is not None:
                 raise invalid_client_token(dialect)
-        elif token != record.token:
+        elif token is None or not hmac.compare_digest(token, record.token):
             raise invalid_client_token(dialect)
 
     def _owner(self, key_id: str | None) -> Identity:
