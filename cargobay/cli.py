@@ -61,12 +61,13 @@ def config_from(args: argparse.Namespace) -> Config:
 def _banner(cfg: Config) -> str:
     url = cfg.endpoint
     state = cfg.data_dir or "memory only"
+    key, secret = cfg.root_access_key_id, cfg.root_secret_access_key
     return f"""cargobay {__version__} — ECS on {url}  (state: {state})
 
   AWS CLI:  aws --endpoint-url {url} --region {cfg.region} ecs list-clusters
   boto3:    boto3.client("ecs", endpoint_url="{url}", region_name="{cfg.region}",
-                         aws_access_key_id="test", aws_secret_access_key="test")
-  or:       export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+                         aws_access_key_id="{key}", aws_secret_access_key="{secret}")
+  or:       export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret}
 """
 
 

@@ -10,6 +10,7 @@ import orjson
 from cargobay import __version__
 from cargobay.app import App
 from cargobay.config import Config
+from cargobay.protocol.errors import AwsError
 from cargobay.protocol.http import HttpRequest, HttpResponse
 
 log = logging.getLogger("cargobay.server")
@@ -66,7 +67,7 @@ class AsgiApp:
         )
         resp = self._own(req)
         if resp is None and req.path.startswith("/_cargobay/agent/"):
-            resp = await self.app.agent_channel.handle(req)
+            resp = await self._agent(req)
         if resp is None and req.path.startswith("/_cargobay/"):
             # /_cargobay/<service>/...: a service's own HTTP endpoints (SNS certificate,
             # subscription confirmation links...) through its ``handle_http``
@@ -84,6 +85,14 @@ class AsgiApp:
             }
         )
         await send({"type": "http.response.body", "body": resp.body})
+
+    async def _agent(self, req: HttpRequest) -> HttpResponse:
+        """The agents' long poll: SigV4-verified like an ECS API call, then served."""
+        try:
+            self.app.authorizer.authenticate_request(req, "ecs")
+        except AwsError as err:
+            return _json(err.status, {"__type": err.code, "message": err.message})
+        return await self.app.agent_channel.handle(req)
 
     def _own(self, req: HttpRequest) -> HttpResponse | None:
         """cargobay's own endpoints: health and reset."""
