@@ -506,3 +506,26 @@ def test_dates_follow_the_app_clock(sim: Sim) -> None:
     assert ts(d["CreatedDate"]) == created
     assert ts(d["LastChangedDate"]) == created + 3 * DAY + 3600
     assert ts(d["LastAccessedDate"]) == (sim.clock.now() // DAY) * DAY
+
+
+def test_secrets_survive_kill_9(tmp_path: Any) -> None:
+    """State lives in the store: what was acknowledged is there after a kill -9."""
+    from tests.support import ServerProcess
+
+    srv = ServerProcess(data_dir=str(tmp_path)).start()
+    try:
+        sm = client("secretsmanager", srv.url)
+        arn = sm.create_secret(Name="durable", SecretString="one")["ARN"]
+        v2 = sm.put_secret_value(SecretId=arn, SecretString="two")["VersionId"]
+        sm.create_secret(Name="doomed", SecretString="x")
+        sm.delete_secret(SecretId="doomed", RecoveryWindowInDays=7)
+        srv.kill9()
+        srv = ServerProcess(data_dir=str(tmp_path)).start()
+        sm = client("secretsmanager", srv.url)
+        got = sm.get_secret_value(SecretId="durable")
+        assert (got["ARN"], got["VersionId"], got["SecretString"]) == (arn, v2, "two")
+        prev = sm.get_secret_value(SecretId=arn, VersionStage="AWSPREVIOUS")
+        assert prev["SecretString"] == "one"
+        assert "DeletedDate" in sm.describe_secret(SecretId="doomed")
+    finally:
+        srv.stop()

@@ -468,3 +468,26 @@ def test_modified_dates_follow_the_app_clock(sim: Sim) -> None:
     ssm.put_parameter(Name="/when", Value="2", Type="String", Overwrite=True)
     hist = ssm.get_parameter_history(Name="/when")["Parameters"]
     assert [h["LastModifiedDate"].timestamp() for h in hist] == [t1, t1 + 3600]
+
+
+def test_parameters_survive_kill_9(tmp_path: Any) -> None:
+    """State lives in the store: what was acknowledged is there after a kill -9."""
+    from tests.support import ServerProcess
+
+    srv = ServerProcess(data_dir=str(tmp_path)).start()
+    try:
+        ssm = client("ssm", srv.url)
+        ssm.put_parameter(Name="/keep/p", Value="one", Type="SecureString",
+                          Tags=[{"Key": "k", "Value": "v"}])
+        ssm.put_parameter(Name="/keep/p", Value="two", Overwrite=True)
+        ssm.label_parameter_version(Name="/keep/p", ParameterVersion=1, Labels=["first"])
+        srv.kill9()
+        srv = ServerProcess(data_dir=str(tmp_path)).start()
+        ssm = client("ssm", srv.url)
+        assert value(ssm, "/keep/p", WithDecryption=True) == "two"
+        assert value(ssm, "/keep/p:first", WithDecryption=True) == "one"
+        assert ssm.list_tags_for_resource(ResourceType="Parameter",
+                                          ResourceId="/keep/p")["TagList"] == [
+            {"Key": "k", "Value": "v"}]
+    finally:
+        srv.stop()
