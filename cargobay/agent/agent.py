@@ -33,6 +33,7 @@ from typing import Any
 
 from cargobay.agent.assignment import Assignment
 from cargobay.agent.channel import ChannelError, PollClient
+from cargobay.agent.container_run import ContainerRun
 from cargobay.agent.ecs_client import ApiError, EcsApi, Unreachable
 from cargobay.agent.logs import LogEcho, log_path
 from cargobay.agent.metadata_server import MetadataServer
@@ -40,7 +41,7 @@ from cargobay.agent.registration import HostInfo, default_cpu, default_memory, n
 from cargobay.agent.reporter import Reporter
 from cargobay.agent.runtime import DEFAULT_STOP_TIMEOUT, ContainerHandle, ContainerStats, Runtime
 from cargobay.agent.state import AgentState, StateFile, TaskRecord
-from cargobay.agent.task_runner import ContainerRun, RunnerContext, TaskRunner
+from cargobay.agent.task_runner import RunnerContext, TaskRunner
 from cargobay.clock import Clock, RealClock
 
 log = logging.getLogger("cargobay.agent")

@@ -30,7 +30,8 @@ import orjson
 from cargobay.agent.runtime import ContainerHandle, ContainerRuntimeError, ContainerStats
 
 if TYPE_CHECKING:
-    from cargobay.agent.task_runner import ContainerRun, TaskRunner
+    from cargobay.agent.container_run import ContainerRun
+    from cargobay.agent.task_runner import TaskRunner
 
 log = logging.getLogger("cargobay.agent.metadata")
 

@@ -29,15 +29,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cargobay.agent.assignment import DEFAULT_STOP_REASON, Assignment
+from cargobay.agent.container_run import ContainerRun, dependency_verdict, stop_wave
 from cargobay.agent.container_spec import (
     SpecContext,
     build_spec,
     container_limits,
-    dependencies,
     docker_name,
     is_essential,
     random_hex,
@@ -50,10 +50,8 @@ from cargobay.agent.runtime import (
     DEFAULT_STOP_TIMEOUT,
     ContainerHandle,
     ContainerRuntimeError,
-    ContainerSpec,
     ContainerState,
     ContainerStatus,
-    HealthStatus,
     NoSuchContainerError,
     Runtime,
 )
@@ -86,58 +84,6 @@ class RunnerContext:
     log_finished: Callable[[str], None] = lambda path: None
     default_stop_timeout: float = DEFAULT_STOP_TIMEOUT
     health_poll_interval: float = 0.25
-
-
-@dataclass
-class ContainerRun:
-    """One container of the task, as the runner knows it."""
-
-    name: str
-    definition: dict[str, Any]
-    engine_name: str
-    token: str  # the metadata endpoint's id for this container
-    essential: bool
-    spec: ContainerSpec | None = None
-    handle: ContainerHandle | None = None
-    status: str = "PENDING"  # ECS's container lastStatus: PENDING, RUNNING, STOPPED
-    started: bool = False
-    start_requested: bool = False  # the runtime was asked to start it (it may run already)
-    exit_code: int | None = None
-    reason: str | None = None
-    health: HealthStatus = HealthStatus.UNKNOWN
-    created_at: float | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
-    watchers: list[asyncio.Task[None]] = field(default_factory=list)
-    exited: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def has_health_check(self) -> bool:
-        return (
-            self.spec is not None
-            and self.spec.health_check is not None
-            and (self.spec.health_check.enabled)
-        )
-
-    def report(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"containerName": self.name, "status": self.status}
-        if self.handle is not None:
-            doc["runtimeId"] = self.handle.id
-        if self.exit_code is not None:
-            doc["exitCode"] = self.exit_code
-        if self.reason:
-            doc["reason"] = clip(self.reason)
-        if self.spec is not None and self.status == "RUNNING":
-            doc["networkBindings"] = [
-                {
-                    "bindIP": "0.0.0.0",
-                    "containerPort": p.container_port,
-                    "hostPort": p.host_port,
-                    "protocol": p.protocol,
-                }
-                for p in self.spec.port_mappings
-            ]
-        return doc
 
 
 class TaskRunner:
@@ -333,7 +279,7 @@ class TaskRunner:
             c = self.containers[name]
             if c.status != "PENDING" or self.desired == "STOPPED":
                 continue
-            verdict = self._dependencies_met(c)
+            verdict = dependency_verdict(c, self.containers)
             if verdict is None and now - waiting_since >= start_timeout(c.definition):
                 verdict = (
                     f"DependencyTimeoutError: timed out after {start_timeout(c.definition):g}s "
@@ -347,39 +293,6 @@ class TaskRunner:
                 continue
             await self._start(c)
         return moved
-
-    def _dependencies_met(self, c: ContainerRun) -> bool | str | None:
-        """True: start now; a string: can never start (why); None: not yet."""
-        for dep in dependencies(c.definition):
-            d = self.containers.get(dep.container)
-            if d is None or d is c:
-                continue
-            cond = dep.condition
-            if d.status == "STOPPED" and not d.started:
-                return f"DependencyError: dependency {d.name} of container {c.name} never started"
-            if cond == "START":
-                if not d.started:
-                    return None
-            elif cond == "COMPLETE":
-                if d.status != "STOPPED":
-                    return None
-            elif cond == "SUCCESS":
-                if d.status != "STOPPED":
-                    return None
-                if d.exit_code != 0:
-                    return (
-                        f"DependencyError: dependency {d.name} of container {c.name} exited "
-                        f"with code {d.exit_code}, condition SUCCESS not met"
-                    )
-            elif cond == "HEALTHY":
-                if d.health is HealthStatus.UNHEALTHY or d.status == "STOPPED":
-                    return (
-                        f"DependencyError: dependency {d.name} of container {c.name} did not "
-                        "become HEALTHY"
-                    )
-                if d.health is not HealthStatus.HEALTHY:
-                    return None
-        return True
 
     def _container_failed(self, c: ContainerRun, reason: str) -> None:
         c.status, c.reason = "STOPPED", reason
@@ -453,15 +366,7 @@ class TaskRunner:
             running = [c for c in self.containers.values() if c.status == "RUNNING"]
             if not running:
                 break
-            # a container waits while any running container depends on it
-            blocked = {
-                d.container
-                for c in running
-                for d in dependencies(c.definition)
-                if d.container != c.name
-            }
-            wave = [c for c in running if c.name not in blocked] or running
-            await asyncio.gather(*(self._stop_one(c) for c in wave))
+            await asyncio.gather(*(self._stop_one(c) for c in stop_wave(running)))
 
     async def _stop_one(self, c: ContainerRun) -> None:
         assert c.handle is not None
