@@ -81,7 +81,10 @@ class AsgiApp:
             {
                 "type": "http.response.start",
                 "status": resp.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers],
+                "headers": [
+                    *((k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers),
+                    (b"content-length", str(len(resp.body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": resp.body})

@@ -7,7 +7,7 @@ serialized (and checked against the model) by botocore's own json serializer, si
 by its SigV4 signer and sent over the agent's asyncio connections: a botocore client
 call costs about 1.3 ms of CPU and a thread hop, which was a third of what the agent
 spent per task.  The agent signs with its own credentials
-(``test``/``test`` until the IAM issue issues real ones); they are never passed to a
+(the bootstrap root keys until instance profiles issue real ones); they are never passed to a
 task.  Errors come back as :class:`ApiError` (the service answered: ``code`` is AWS's)
 or :class:`Unreachable` (no answer: retry later).
 """
@@ -29,9 +29,12 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from cargobay.agent.http_client import ConnectionPool
+from cargobay.config import Config
 
-AGENT_ACCESS_KEY = "test"
-AGENT_SECRET_KEY = "test"
+#: the agent signs with the bootstrap root keys (CARGOBAY_ROOT_ACCESS_KEY_ID / _SECRET_ACCESS_KEY,
+#: default test/test) until instance-profile credentials exist
+AGENT_ACCESS_KEY = Config().root_access_key_id
+AGENT_SECRET_KEY = Config().root_secret_access_key
 
 #: operations sent without the botocore client (see the module docstring)
 FAST_OPERATIONS = {
