@@ -57,6 +57,14 @@ def _sns(s: Scope, op: str, params: Params) -> Check:
 
 
 def _secret_arn(s: Scope, ref: str) -> str:
+    """The secret's real ARN (with its random suffix) when it exists, as AWS evaluates
+    policies against the resolved resource; else the ARN the name would have."""
+    if s.app is not None:
+        from cargobay.services.secrets.secret_store import full_arn
+
+        found = full_arn(s.app.store, ref, s.region, s.account, s.app.clock.now())
+        if found is not None:
+            return found
     return ref if ref.startswith("arn:") else s.arn("secretsmanager", f"secret:{ref}")
 
 
