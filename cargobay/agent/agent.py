@@ -41,6 +41,7 @@ from cargobay.agent.registration import HostInfo, default_cpu, default_memory, n
 from cargobay.agent.reporter import Reporter
 from cargobay.agent.runtime import DEFAULT_STOP_TIMEOUT, ContainerHandle, ContainerStats, Runtime
 from cargobay.agent.state import AgentState, StateFile, TaskRecord
+from cargobay.agent.task_iam import ControlPlane, TaskIam
 from cargobay.agent.task_runner import RunnerContext, TaskRunner
 from cargobay.clock import Clock, RealClock
 
@@ -91,6 +92,13 @@ class Agent:
         self.state = AgentState()
         self.api = EcsApi(config.endpoint, config.region)
         self.channel = PollClient(config.endpoint, config.region)
+        self.iam = TaskIam(
+            self.clock,
+            ControlPlane(config.endpoint, config.region),
+            endpoint_url=config.endpoint,
+            instance_arn=lambda: self.state.instance_arn,
+            base_url=lambda: self.metadata.base_url if self.metadata is not None else "",
+        )
         self.reporter = Reporter(
             self.api, self.clock, lambda: self.cluster_arn or config.cluster, self._on_sent
         )
@@ -179,6 +187,7 @@ class Agent:
                 log.warning("metadata endpoint cannot use port %s (%s)", port, e)
                 continue
             self.state.metadata_port = server.port
+            server.credentials = self.iam.answer
             return server
         raise OSError(f"the metadata endpoint cannot listen on {self.config.metadata_port}")
 
@@ -250,6 +259,7 @@ class Agent:
         self._flush_state()
         await self.reporter.close()
         self.channel.close()
+        self.iam.close()
         if self.metadata is not None:
             await self.metadata.close()
         if self.echo is not None:
@@ -380,6 +390,7 @@ class Agent:
             log_started=self._log_started,
             log_finished=self._log_finished,
             default_stop_timeout=self.config.stop_timeout,
+            iam=self.iam,
         )
         runner = TaskRunner(ctx, task, record)
         self.runners[task.task_arn] = runner

@@ -7,7 +7,10 @@ What ECS puts into a container, as the ECS agent does on EC2:
 - **environment**: the variables of the ``environmentFiles`` (in order, later files
   winning, as ``docker run --env-file`` reads them), then the definition's
   ``environment``, then the override's ``environment`` (each winning over what came
-  before), then what the agent adds: ``ECS_CONTAINER_METADATA_URI``,
+  before), then the ``secrets`` (read with the execution role), then what the agent
+  adds: ``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and ``AWS_CONTAINER_AUTHORIZATION_TOKEN``
+  for a task with a role, ``AWS_ENDPOINT_URL`` (unless the task set it),
+  ``ECS_CONTAINER_METADATA_URI``,
   ``ECS_CONTAINER_METADATA_URI_V4``, ``AWS_EXECUTION_ENV=AWS_ECS_EC2``, ``AWS_REGION``
   and ``AWS_DEFAULT_REGION`` (unless the task set them).  Nothing of the agent's own
   environment is passed, so its AWS_* credentials never reach a task.
@@ -23,7 +26,7 @@ What ECS puts into a container, as the ECS agent does on EC2:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cargobay.agent.assignment import Assignment
@@ -58,6 +61,10 @@ class SpecContext:
     metadata_uri: str  # this container's ECS_CONTAINER_METADATA_URI_V4
     log_path: str | None
     default_stop_timeout: float = DEFAULT_STOP_TIMEOUT
+    #: the container's ``secrets``, read (environment variables)
+    secret_env: dict[str, str] = field(default_factory=dict)
+    #: the agent's AWS_CONTAINER_CREDENTIALS_* (set) and AWS_ENDPOINT_URL (default)
+    iam_env: dict[str, str] = field(default_factory=dict)
 
 
 def docker_name(family: str, revision: int, container: str) -> str:
@@ -122,6 +129,12 @@ def environment(
     for pair in task.container_override(str(container.get("name", ""))).get("environment") or []:
         if "name" in pair:
             env[str(pair["name"])] = str(pair.get("value", ""))
+    env.update(ctx.secret_env)
+    for name, value in ctx.iam_env.items():
+        if name.startswith("AWS_CONTAINER_"):
+            env[name] = value
+        else:
+            env.setdefault(name, value)
     env["ECS_CONTAINER_METADATA_URI"] = ctx.metadata_uri
     env["ECS_CONTAINER_METADATA_URI_V4"] = ctx.metadata_uri
     env.setdefault("AWS_EXECUTION_ENV", "AWS_ECS_EC2")

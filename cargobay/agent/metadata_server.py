@@ -10,6 +10,9 @@ Paths, as ECS documents them:
 - ``…/stats``: the container's stats in Docker's stats shape;
 - ``…/task/stats``: every container's stats, keyed by DockerId.
 
+The same port serves the task-role credentials endpoint (``/v2/credentials/<id>``,
+``/v1/credentials?id=``: cargobay/agent/task_iam.py) with the request's headers.
+
 Shapes follow "Amazon ECS task metadata v4 examples" for EC2 tasks; times are RFC 3339
 in UTC.  Stats come from the runtime (cgroups through Docker, or /proc for the process
 runtime); ``precpu_stats`` is the previous reading this endpoint took.
@@ -41,6 +44,8 @@ NANOS = 1_000_000_000
 Lookup = Callable[[str], "tuple[TaskRunner, ContainerRun] | None"]
 #: a running container's stats from the runtime
 StatsOf = Callable[[ContainerHandle], Awaitable[ContainerStats]]
+#: (path, query, headers) → (status, body) for ``/v2/credentials/<id>``, ``/v1/credentials``
+Credentials = Callable[[str, str, dict[str, str]], tuple[int, Any]]
 
 
 def rfc3339(t: float | None) -> str | None:
@@ -189,6 +194,8 @@ class MetadataServer:
         self.port = port
         self._server: asyncio.Server | None = None
         self._last: dict[str, ContainerStats] = {}
+        #: the task-role credentials endpoint (task_iam.TaskIam.answer), when served
+        self.credentials: Credentials | None = None
 
     @property
     def base_url(self) -> str:
@@ -211,12 +218,16 @@ class MetadataServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             line = await asyncio.wait_for(reader.readuntil(b"\r\n"), 10)
+            headers: dict[str, str] = {}
             for _ in range(100):
-                if await reader.readuntil(b"\r\n") == b"\r\n":
+                header = await reader.readuntil(b"\r\n")
+                if header == b"\r\n":
                     break
+                name, _, value = header.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
             parts = line.decode("latin-1").split()
             method, target = (parts[0], parts[1]) if len(parts) >= 2 else ("", "")
-            status, body = await self.answer(method, target)
+            status, body = await self.answer(method, target, headers)
             payload = orjson.dumps(body)
             head = (
                 f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
@@ -230,11 +241,18 @@ class MetadataServer:
         finally:
             writer.close()
 
-    async def answer(self, method: str, target: str) -> tuple[int, Any]:
+    async def answer(
+        self, method: str, target: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         """(HTTP status, JSON body) for a request."""
         if method not in ("GET", "HEAD"):
             return 405, {"error": "method not allowed"}
-        path = target.split("?", 1)[0].rstrip("/")
+        path, _, query = target.partition("?")
+        path = path.rstrip("/")
+        if self.credentials is not None and (
+            path == "/v1/credentials" or path.startswith("/v2/credentials")
+        ):
+            return self.credentials(path, query, headers or {})
         parts = path.split("/")[1:]  # ["v4", token, ...]
         if len(parts) < 2 or parts[0] not in ("v3", "v4"):
             return 404, {"error": "not found"}

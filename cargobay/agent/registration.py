@@ -70,6 +70,8 @@ def capabilities(runtime: str) -> list[str]:
             "container-ordering",
             "execution-role-awslogs",
             "env-files.s3",
+            "secrets.asm.environment-variables",
+            "secrets.ssm.environment-variables",
         )
     ]
     if runtime == "docker":

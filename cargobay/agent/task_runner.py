@@ -3,7 +3,9 @@
 As the ECS agent does it (desired vs known), over ordered states NONE → PENDING →
 RUNNING → STOPPED:
 
-- **PENDING**: environment files are read and images pulled (``pullStartedAt`` /
+- **PENDING**: task-role credentials fetched and ``secrets`` read (task_iam: a role
+  that cannot be assumed or a secret that cannot be read stops the task with ECS's
+  reason), environment files are read and images pulled (``pullStartedAt`` /
   ``pullStoppedAt``).  An image that cannot be had stops its container with
   ``CannotPullContainerError: ...``; if that container is essential the task stops
   with that reason (the control plane's stopCode: TaskFailedToStart).
@@ -56,6 +58,7 @@ from cargobay.agent.runtime import (
     Runtime,
 )
 from cargobay.agent.state import ContainerRecord, TaskRecord
+from cargobay.agent.task_iam import TaskIam, TaskStartError
 from cargobay.clock import Clock
 
 log = logging.getLogger("cargobay.agent.task")
@@ -84,6 +87,8 @@ class RunnerContext:
     log_finished: Callable[[str], None] = lambda path: None
     default_stop_timeout: float = DEFAULT_STOP_TIMEOUT
     health_poll_interval: float = 0.25
+    #: task-role credentials and secrets (None: neither, e.g. in unit tests)
+    iam: TaskIam | None = None
 
 
 class TaskRunner:
@@ -182,7 +187,7 @@ class TaskRunner:
             c.created_at = now
         try:
             await self._prepare_specs()
-        except EnvFileError as e:
+        except (EnvFileError, TaskStartError) as e:
             for c in self.containers.values():
                 c.status, c.reason = "STOPPED", str(e)
             self.pull_stopped_at = self.ctx.clock.now()
@@ -192,14 +197,19 @@ class TaskRunner:
         return self.failure
 
     async def _prepare_specs(self) -> None:
+        iam = self.ctx.iam
+        iam_env = await iam.environment(self.task) if iam is not None else {}
         for c in self.containers.values():
             files = c.definition.get("environmentFiles") or []
             file_vars = await load_env_files(files, self.ctx.fetch_env_file) if files else {}
+            wanted = c.definition.get("secrets") or []
             ctx = SpecContext(
                 region=self.ctx.region,
                 metadata_uri=self.ctx.metadata_uri(c.token),
                 log_path=self.ctx.log_path(self.task.task_id, c.name),
                 default_stop_timeout=self.ctx.default_stop_timeout,
+                secret_env=await iam.secrets(self.task, wanted) if iam and wanted else {},
+                iam_env=iam_env,
             )
             c.spec = build_spec(
                 self.task, c.definition, ctx, engine_name=c.engine_name, file_vars=file_vars
@@ -391,6 +401,9 @@ class TaskRunner:
                 c.status = "STOPPED"
             for w in c.watchers:
                 w.cancel()
+        if self.ctx.iam is not None:
+            # the containers are gone: their credentials stop working before STOPPED shows
+            await self.ctx.iam.release(self.task.task_arn)
         self._set_known("STOPPED")
         for c in self.containers.values():
             if c.spec is not None and c.spec.log_path and c.started:
@@ -432,7 +445,7 @@ class TaskRunner:
         return LOST_REASON if lost else None
 
     async def _prepare_specs_quietly(self) -> None:
-        with contextlib.suppress(EnvFileError):
+        with contextlib.suppress(EnvFileError, TaskStartError):
             await self._prepare_specs()
 
     # -- reports ---------------------------------------------------------------------

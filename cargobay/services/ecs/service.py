@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
+from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.services.ecs import agent_credentials
 from cargobay.services.ecs.account_settings import AccountSettingOps
 from cargobay.services.ecs.clusters import ClusterOps
 from cargobay.services.ecs.instances import InstanceOps
@@ -51,3 +53,10 @@ class EcsService(
             with contextlib.suppress(asyncio.CancelledError):
                 await t
         self._loops = []
+
+    async def handle_http(self, req: HttpRequest) -> HttpResponse | None:
+        """``/_cargobay/ecs/agent/…``: what agents fetch for their tasks (role credentials,
+        secrets); None for any other path."""
+        if req.path in agent_credentials.PATHS:
+            return await agent_credentials.handle(self.app, req)
+        return None
