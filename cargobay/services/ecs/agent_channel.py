@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from cargobay.protocol.http import HttpRequest, HttpResponse
-from cargobay.services.ecs import arns
+from cargobay.services.ecs import arns, placement_index
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.task_lifecycle import task_health
@@ -61,6 +61,8 @@ class AgentChannel:
         self.app = app
         self._events: dict[str, asyncio.Event] = {}
         self._polling: Counter[str] = Counter()
+        #: per instance key: task id -> the fixed part of its poll item (_answer)
+        self._items: dict[str, dict[str, Doc]] = {}
 
     # -- for the control plane --------------------------------------------------------
 
@@ -103,6 +105,7 @@ class AgentChannel:
             doc = self._live_instance(key, body)
             doc["_lastSeen"] = self.app.clock.now()
             self.app.store.put(instances.TABLE, key, doc)
+            placement_index.observe(self.app.store, key, doc)
         return self._answer(key, doc)
 
     @staticmethod
@@ -171,6 +174,7 @@ class AgentChannel:
         self._instance_health(doc, body.get("instanceHealth"), now)
         with store.batch():
             store.put(instances.TABLE, key, doc)
+            placement_index.observe(store, key, doc)
             health = body.get("health")
             if isinstance(health, dict):
                 self._task_health(key, doc, health)
@@ -239,40 +243,64 @@ class AgentChannel:
             sleeper.cancel()
 
     def _answer(self, key: str, doc: Doc) -> Doc:
-        """The instance's whole desired set (docs/agent-protocol.md §2)."""
+        """The instance's whole desired set (docs/agent-protocol.md §2).
+
+        What a task's item shows is fixed at launch except its desired status and stop
+        reason/code, which the instance's ``_tasks`` entry carries (task_writes): the
+        fixed part is read from the task document once and kept per instance, so an
+        answer reads no task document it has read before."""
         store = self.app.store
         prefix = key.rsplit("/", 1)[0]
+        before = self._items.get(key, {})
+        kept: dict[str, Doc] = {}
         out: list[Doc] = []
-        for task_id in doc.get("_tasks", {}):
-            task = store.get(tasks.TABLE, f"{prefix}/{task_id}")
-            if task is None or task["lastStatus"] == "STOPPED":
-                continue
-            item: Doc = {
-                "taskArn": task["taskArn"],
-                "desiredStatus": task["desiredStatus"],
+        for task_id, entry in doc.get("_tasks", {}).items():
+            fixed = before.get(task_id)
+            desired = entry.get("desired")
+            stop = {
+                "stopReason": entry.get("stopReason", ""),
+                "stopCode": entry.get("stopCode", ""),
             }
-            if task["desiredStatus"] == "STOPPED":
-                item["stopReason"] = task.get("stoppedReason", "")
-                item["stopCode"] = task.get("stopCode", "")
-            item.update(
-                taskDefinition=task["_taskDefinition"],
-                overrides=task["overrides"],
-                group=task["group"],
-                launchType=task.get("launchType", "EC2"),
-                createdAt=task["createdAt"],
-                clusterArn=task["clusterArn"],
-                containerInstanceArn=task["containerInstanceArn"],
-                containers=[
-                    {"name": c["name"], "containerArn": c["containerArn"]}
-                    for c in task["containers"]
-                ],
-            )
-            if "startedBy" in task:
-                item["startedBy"] = task["startedBy"]
-            if "availabilityZone" in task:
-                item["availabilityZone"] = task["availabilityZone"]
+            if fixed is None or desired is None:
+                task = store.get(tasks.TABLE, f"{prefix}/{task_id}")
+                if task is None or task["lastStatus"] == "STOPPED":
+                    continue
+                fixed = _fixed(task)
+                desired = task["desiredStatus"]
+                stop = {
+                    "stopReason": task.get("stoppedReason", ""),
+                    "stopCode": task.get("stopCode", ""),
+                }
+            kept[task_id] = fixed
+            item: Doc = {"taskArn": fixed["taskArn"], "desiredStatus": desired}
+            if desired == "STOPPED":
+                item.update(stop)
+            item.update(fixed)
             out.append(item)
+        self._items[key] = kept
         return {"version": int(doc.get("_version", 0)), "tasks": out}
+
+
+def _fixed(task: Doc) -> Doc:
+    """The part of a task's poll item that does not change after launch."""
+    item: Doc = {
+        "taskArn": task["taskArn"],
+        "taskDefinition": task["_taskDefinition"],
+        "overrides": task["overrides"],
+        "group": task["group"],
+        "launchType": task.get("launchType", "EC2"),
+        "createdAt": task["createdAt"],
+        "clusterArn": task["clusterArn"],
+        "containerInstanceArn": task["containerInstanceArn"],
+        "containers": [
+            {"name": c["name"], "containerArn": c["containerArn"]} for c in task["containers"]
+        ],
+    }
+    if "startedBy" in task:
+        item["startedBy"] = task["startedBy"]
+    if "availabilityZone" in task:
+        item["availabilityZone"] = task["availabilityZone"]
+    return item
 
 
 def _cluster_arn(doc: Doc) -> str:

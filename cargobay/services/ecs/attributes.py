@@ -18,6 +18,7 @@ from typing import Any
 from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import instance_store as instances
+from cargobay.services.ecs import placement_index
 from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.errors import InvalidParameterException
 from cargobay.services.ecs.pagination import decode_token, encode_token, page_size
@@ -98,6 +99,7 @@ class AttributeOps(EcsBase):
             for key, doc in docs.items():
                 doc["version"] = int(doc.get("version", 0)) + 1
                 self.store.put(instances.TABLE, key, doc)
+                placement_index.observe(self.store, key, doc)
         return {"attributes": [_shown(a) for a in given]}
 
     def delete_attributes(self, ctx: RequestContext, req: Doc) -> Doc:
@@ -112,6 +114,7 @@ class AttributeOps(EcsBase):
             for key, doc in docs.items():
                 doc["version"] = int(doc.get("version", 0)) + 1
                 self.store.put(instances.TABLE, key, doc)
+                placement_index.observe(self.store, key, doc)
         return {"attributes": [_shown(a) for a in given]}
 
     def list_attributes(self, ctx: RequestContext, req: Doc) -> Doc:

@@ -22,7 +22,7 @@ from typing import Any
 from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import instance_store as instances
-from cargobay.services.ecs import placement, tag_store
+from cargobay.services.ecs import placement, placement_index, tag_store
 from cargobay.services.ecs.attributes import AttributeOps, check_attribute
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import container_instance_state_change
@@ -109,6 +109,7 @@ class InstanceOps(LivenessOps, AttributeOps):
             doc["_version"] = int(doc.get("_version", 0)) + 1
             with self.store.batch():
                 self.store.put(instances.TABLE, key, doc)
+                placement_index.observe(self.store, key, doc)
                 if tags:
                     tag_store.merge_tags(self.store, doc["containerInstanceArn"], tags)
             self.app.agent_channel.notify(key)
@@ -137,6 +138,7 @@ class InstanceOps(LivenessOps, AttributeOps):
             placement.refresh(doc)
             with self.store.batch():
                 self.store.put(instances.TABLE, key, doc)
+                placement_index.observe(self.store, key, doc)
                 tag_store.set_tags(self.store, doc["containerInstanceArn"], tags)
                 clusters.adjust_counters(
                     self.store,
@@ -194,6 +196,7 @@ class InstanceOps(LivenessOps, AttributeOps):
             doc["version"] = int(doc.get("version", 0)) + 1
             doc["_version"] = int(doc.get("_version", 0)) + 1
             self.store.put(instances.TABLE, key, doc)
+            placement_index.observe(self.store, key, doc)
             clusters.adjust_counters(
                 self.store, clusters.key(ctx, cluster["clusterName"]),
                 {"registeredContainerInstancesCount": -1},
@@ -315,6 +318,7 @@ class InstanceOps(LivenessOps, AttributeOps):
         with self.store.batch():
             for key, doc in changed.items():
                 self.store.put(instances.TABLE, key, doc)
+                placement_index.observe(self.store, key, doc)
         for doc in changed.values():
             container_instance_state_change(self.app, doc)
         return {

@@ -15,9 +15,10 @@ Overrides (RunTask/StartTask ``overrides``) change the containers' cpu, memory a
 memoryReservation and the task's cpu and memory before this is computed.
 
 An instance's ``remainingResources`` are always its ``registeredResources`` less the
-needs of the tasks it holds (``_tasks``), recomputed on every change, so they cannot
-drift.  The failure reasons are those of ECS's ``failures``: RESOURCE:CPU,
-RESOURCE:MEMORY, RESOURCE:PORTS (and RESOURCE:PORTS_UDP).
+needs of the tasks it holds (``_tasks``): :func:`refresh` recomputes them (registration),
+:func:`hold` and :func:`free` change them by exactly one task's needs, so a task write
+costs the same whatever the instance holds.  The failure reasons are those of ECS's
+``failures``: RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS (and RESOURCE:PORTS_UDP).
 """
 
 from __future__ import annotations
@@ -256,19 +257,57 @@ def shortfall(instance: Doc, needs: Needs) -> str | None:
 
 
 def hold(instance: Doc, task_id: str, needs: Needs, group: str) -> None:
-    """Reserve ``needs`` for a task on ``instance``."""
-    instance.setdefault("_tasks", {})[task_id] = {"needs": needs.as_doc(), "group": group}
-    refresh(instance)
+    """Reserve ``needs`` for a task on ``instance``: remainingResources change by exactly
+    what the task takes (no recomputation from every task)."""
+    tasks = instance.setdefault("_tasks", {})
+    if task_id in tasks:
+        return
+    tasks[task_id] = {"needs": needs.as_doc(), "group": group}
+    if "remainingResources" not in instance:
+        refresh(instance)
+        return
+    _adjust(instance, needs, -1)
 
 
 def free(instance: Doc, task_id: str) -> bool:
     """Give back what a task held; False if it held nothing here."""
     tasks = instance.get("_tasks", {})
-    if task_id not in tasks:
+    entry = tasks.pop(task_id, None)
+    if entry is None:
         return False
-    del tasks[task_id]
-    refresh(instance)
+    if "remainingResources" not in instance:
+        refresh(instance)
+        return True
+    _adjust(instance, Needs.from_doc(entry["needs"]), 1)
     return True
+
+
+def _adjust(instance: Doc, needs: Needs, sign: int) -> None:
+    """Apply one task's needs to remainingResources (sign -1: taken, +1: given back).
+
+    Ports given back stay listed when the instance reserves them itself or another task
+    it holds uses them, so the result is what :func:`remaining` would compute."""
+    for r in instance["remainingResources"]:
+        name = r["name"]
+        if name == CPU:
+            r["integerValue"] += sign * needs.cpu
+        elif name == MEMORY:
+            r["integerValue"] += sign * needs.memory
+        elif name in (PORTS, PORTS_UDP):
+            mine = needs.ports if name == PORTS else needs.udp_ports
+            if not mine:
+                continue
+            used: list[str] = r.setdefault("stringSetValue", [])
+            if sign < 0:
+                for p in sorted(mine):
+                    if str(p) not in used:
+                        used.append(str(p))
+                continue
+            keep = set(_value(instance["registeredResources"], name).get("stringSetValue", []))
+            member = "ports" if name == PORTS else "udp"
+            for t in instance.get("_tasks", {}).values():
+                keep.update(str(p) for p in t["needs"].get(member, []))
+            r["stringSetValue"] = [p for p in used if p in keep or int(p) not in mine]
 
 
 def groups(instance: Doc) -> list[str]:

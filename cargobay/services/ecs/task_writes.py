@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cargobay.services.ecs import cluster_store, placement, service_tasks
+from cargobay.services.ecs import cluster_store, placement, placement_index, service_tasks
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.task_lifecycle import PENDING, RUNNING, category
@@ -75,6 +75,7 @@ def commit(
         if inst is not None and ikey is not None:
             _update_instance(inst, task, before, after, notify)
             store.put(instances.TABLE, ikey, inst)
+            placement_index.observe(store, ikey, inst)
         cluster_key = tasks.key_of(task).rsplit("/", 1)[0]
         cluster_store.adjust_counters(
             store, cluster_key, cluster_deltas(before, after, task.get("launchType", "EC2"))
@@ -103,7 +104,18 @@ def _update_instance(
     elif task_id not in inst.get("_tasks", {}):
         placement.hold(inst, task_id, placement.Needs.from_doc(task["_needs"]), task["group"])
         changed = True
+    if after is not None:
+        _desired(inst["_tasks"][task_id], task)
     if notify:
         inst["_version"] = int(inst.get("_version", 0)) + 1
     if changed:
         inst["version"] = int(inst.get("version", 0)) + 1
+
+
+def _desired(entry: Doc, task: Doc) -> None:
+    """What the agent's poll answer needs that can change after launch, kept with the
+    instance so the answer does not read every task (agent_channel._answer)."""
+    entry["desired"] = task["desiredStatus"]
+    if task["desiredStatus"] == "STOPPED":
+        entry["stopReason"] = task.get("stoppedReason", "")
+        entry["stopCode"] = task.get("stopCode", "")

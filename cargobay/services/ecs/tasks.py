@@ -25,6 +25,7 @@ from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import (
     arns,
     placement,
+    placement_index,
     placement_rules,
     service_store,
     tag_store,
@@ -98,14 +99,10 @@ class TaskOps(TaskReportOps, EcsBase):
             req.get("placementConstraints") or [], req.get("placementStrategy") or [], td
         )
         needs = placement.task_needs(td, overrides)
-        prefix = instances.prefix(ctx, cluster["clusterName"])
-        registered = [
-            placement_rules.Candidate(k, doc)
-            for k, doc in self.store.scan(instances.TABLE, prefix)
-            if doc["status"] != instances.INACTIVE
-        ]
-        candidates = [c for c in registered if c.doc["status"] == instances.ACTIVE]
-        if not candidates:
+        index = placement_index.cluster_index(
+            self.store, instances.prefix(ctx, cluster["clusterName"])
+        )
+        if not index.any_active():
             raise InvalidParameterException(NO_INSTANCES)
         rng = random.Random()
         placed: list[Doc] = []
@@ -114,18 +111,11 @@ class TaskOps(TaskReportOps, EcsBase):
         now = self.clock.now()
         with self.store.batch():
             for _ in range(count):
-                fits: list[placement_rules.Candidate] = []
-                refusals: list[Doc] = []
-                for c in candidates:
-                    why = placement_rules.reason_against(c, needs, group, rules)
-                    if why is None:
-                        fits.append(c)
-                    else:
-                        refusals.append({"arn": c.doc["containerInstanceArn"], "reason": why})
-                if not fits:
-                    failures += refusals
+                found = index.verified(self.store, needs, group, rules, rng)
+                if found is None:
+                    failures += index.refusals(needs, group, rules)
                     break
-                chosen = placement_rules.order(fits, group, rules, rng)[0]
+                chosen = placement_rules.Candidate(*found)
                 task = self._launch(ctx, cluster, chosen, td, overrides, group, req, needs, now)
                 notify.add(commit(self.store, task, None, instance=chosen.doc, new=True))
                 tag_store.set_tags(self.store, task["taskArn"], tags)
