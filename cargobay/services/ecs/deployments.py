@@ -162,7 +162,7 @@ def start_deployment(service: Doc, task_definition: str, now: float) -> Doc:
 # -- one pass of the rolling update -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TaskView:
     """What the rolling update needs to know about one task that is not stopped."""
 

@@ -67,6 +67,9 @@ Doc = dict[str, Any]
 PERIOD = 1.0
 #: tasks started in one pass at most (the rest in the next one, at once)
 LAUNCH_BUDGET = 500
+#: seconds between two reads of a cluster's instance statuses (DRAINING or not) when no
+#: task is being placed there
+STATUS_REFRESH = 5.0
 #: index entries checked against the store on each full pass
 VERIFY_PER_PASS = 256
 #: seconds between two "has reached a steady state" events of a service that stays steady
@@ -76,11 +79,6 @@ THROTTLE_FREE = 3
 THROTTLE_BASE = 5.0
 THROTTLE_MAX = 900.0
 
-#: the default placement of a service's tasks: spread over zones, then instances
-DEFAULT_STRATEGY = [
-    {"type": "spread", "field": "attribute:ecs.availability-zone"},
-    {"type": "spread", "field": "instanceId"},
-]
 NO_INSTANCES = "No Container Instances were found in your cluster."
 
 
@@ -124,6 +122,7 @@ class _Cluster:
     docs: list[placement_rules.Candidate] | None = None
     definitions: dict[str, Doc | None] = field(default_factory=dict)
     daemon_groups: set[str] | None = None
+    zones: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,6 +130,8 @@ class _Outcome:
     placed: list[Doc] = field(default_factory=list)
     stopped: list[Doc] = field(default_factory=list)
     notify: set[str] = field(default_factory=set)
+    #: (message, reason) of a task that could not be placed
+    unplaced: tuple[str, str] | None = None
 
 
 class SchedulerOps(EcsBase):
@@ -141,6 +142,7 @@ class SchedulerOps(EcsBase):
     _wake: asyncio.Event | None
     _pending: set[str]
     _statuses: dict[str, dict[str, str]]
+    _statuses_at: dict[str, float]
     _placement_ok: set[str]
     _rng: random.Random
 
@@ -151,6 +153,7 @@ class SchedulerOps(EcsBase):
         self._wake = None
         self._pending = set()
         self._statuses = {}
+        self._statuses_at = {}
         self._placement_ok = set()
         self._rng = random.Random()
 
@@ -159,6 +162,7 @@ class SchedulerOps(EcsBase):
         self._index.clear()
         self._pending.clear()
         self._statuses.clear()
+        self._statuses_at.clear()
         self._placement_ok.clear()
 
     def _poke(self, service_key: str | None = None) -> None:
@@ -249,11 +253,20 @@ class SchedulerOps(EcsBase):
                 self._purge(skey, svc)
             return 0
         states = self._index.of(skey)
-        for st in list(states.values()):
-            if st.live and st.checked and st.last_status == "RUNNING":
-                self._index.refresh(skey, st)
-            elif st.stopped and now - float(st.stopped_at or now) > tasks.STOPPED_RETENTION:
+        stale: list[TaskState] | None = None
+        for st in states.values():
+            if st.last_status == "STOPPED":
+                if now - float(st.stopped_at or now) > tasks.STOPPED_RETENTION:
+                    stale = [*(stale or []), st]
+            elif st.checked and st.last_status == "RUNNING" and st.desired == "RUNNING":
+                stale = [*(stale or []), st]  # its health is written by the agent channel
+        for st in stale or []:
+            if st.last_status == "STOPPED":
                 self._index.forget(skey, st.task_id)
+            else:
+                self._index.refresh(skey, st)
+        if self._quiet(cluster, svc, states, now, full):
+            return 0
         out = _Outcome()
         changed = False
         if svc.get("schedulingStrategy") == deployments.DAEMON:
@@ -268,9 +281,35 @@ class SchedulerOps(EcsBase):
 
     # -- REPLICA ----------------------------------------------------------------------------
 
-    def _views(self, cluster: _Cluster, svc: Doc, states: dict[str, TaskState],
-               now: float, full: bool) -> list[TaskView]:
-        statuses = self._instance_statuses(cluster, fresh=full)
+    def _quiet(self, cluster: _Cluster, svc: Doc, states: dict[str, TaskState], now: float,
+               full: bool) -> bool:
+        """A REPLICA service at its steady state with nothing to write: its one deployment
+        COMPLETED, exactly its desired count of healthy tasks of it on ACTIVE instances
+        (every task looked at), the steady state written less than six hours ago."""
+        if svc["status"] != services.ACTIVE or svc.get("schedulingStrategy") == deployments.DAEMON:
+            return False
+        deps = svc.get("deployments") or []
+        if len(deps) != 1:
+            return False
+        primary = deps[0]
+        desired = int(svc.get("desiredCount", 0))
+        steady_at = svc.get("_steadyAt")
+        if (
+            primary.get("rolloutState") != deployments.COMPLETED
+            or primary.get("desiredCount") != desired
+            or steady_at is None
+            or now - float(steady_at) >= STEADY_REPEAT
+            or (desired and "_succeededAt" not in primary)
+        ):
+            return False
+        if any(st.last_status != "STOPPED" and st.desired != "RUNNING" for st in states.values()):
+            return False  # one still stopping
+        return _settled(states, primary["id"], desired,
+                        self._instance_statuses(cluster, fresh=full))
+
+    @staticmethod
+    def _views(svc: Doc, states: dict[str, TaskState], statuses: dict[str, str],
+               now: float) -> list[TaskView]:
         grace = float(svc.get("healthCheckGracePeriodSeconds") or 0)
         out: list[TaskView] = []
         for st in states.values():
@@ -296,21 +335,24 @@ class SchedulerOps(EcsBase):
         if primary is None:
             return False
         states = self._index.of(skey)
-        views = self._views(cluster, svc, states, now, full)
         active = svc["status"] == services.ACTIVE
         desired = int(svc.get("desiredCount", 0)) if active else 0
+        statuses = self._instance_statuses(cluster, fresh=full)
+        if _settled(states, primary["id"], desired, statuses):
+            return False
         cfg = svc.get("deploymentConfiguration") or {}
         if primary.get("rolloutState") == deployments.FAILED and active:
             return False  # a failed deployment launches no more (and keeps what runs)
-        can_start = active and self._not_throttled(skey, svc, states, now)
         p = deployments.plan(
             desired,
             int(cfg.get("minimumHealthyPercent", 100)) if active else 0,
             int(cfg.get("maximumPercent", 200)),
             primary["id"],
-            views,
-            can_start=can_start,
+            self._views(svc, states, statuses, now),
+            can_start=active,
         )
+        if p.start and not self._not_throttled(skey, svc, states, now):
+            p.start = 0
         self._stop(skey, svc, states, p.stop, primary["id"], now, out)
         count = min(p.start, budget)
         if count > 0:
@@ -323,42 +365,73 @@ class SchedulerOps(EcsBase):
     def _start_replica(self, cluster: _Cluster, skey: str, svc: Doc, primary: Doc,
                        count: int, now: float, out: _Outcome) -> None:
         name = svc["serviceName"]
-        td = self._launchable(cluster, skey, svc, primary, now)
+        td = self._launchable(cluster, skey, svc, primary, out)
         if td is None:
             return
         registered = self._instances(cluster)
-        candidates = [c for c in registered if c.doc["status"] == instances.ACTIVE]
         if not registered:
-            self._placement_failed(skey, svc, service_events.unable_to_place(
-                name, why=NO_INSTANCES), NO_INSTANCES, now)
+            self._placement_failed(skey, out, service_events.unable_to_place(
+                name, why=NO_INSTANCES), NO_INSTANCES)
             return
-        rules = placement_rules.rules(
-            svc.get("placementConstraints") or [],
-            svc.get("placementStrategy") or DEFAULT_STRATEGY,
-            td,
-        )
+        strategies = svc.get("placementStrategy") or []
+        rules = placement_rules.rules(svc.get("placementConstraints") or [], strategies, td)
         overrides = service_launch.service_overrides(td)
         needs = placement.task_needs(td, overrides)
         tags = service_launch.task_tags(self.store, svc, td)
         group = f"service:{name}"
         ctx = services.context_of(skey)
+        # what does not change while tasks are placed: the agent, attributes, memberOf
+        # (and distinctInstance, followed as tasks are placed)
+        static = placement_rules.Rules(rules.member_of, False, (), rules.required)
+        fixed: list[tuple[placement_rules.Candidate, str]] = []
+        open_: list[placement_rules.Candidate] = []
+        for c in registered:
+            if c.doc["status"] != instances.ACTIVE:
+                continue
+            why = placement_rules.reason_against(c, placement.Needs(), group, static)
+            if why is None and rules.distinct and group in placement.groups(c.doc):
+                why = placement_rules.DISTINCT
+            if why is None:
+                open_.append(c)
+            else:
+                fixed.append((c, why))
+        spread = _Spread(cluster, self._index.of(skey)) if not strategies else None
         for _ in range(count):
-            fits: list[placement_rules.Candidate] = []
-            refusals: list[tuple[placement_rules.Candidate, str]] = []
-            for c in candidates:
-                why = placement_rules.reason_against(c, needs, group, rules)
-                if why is None:
-                    fits.append(c)
-                else:
-                    refusals.append((c, why))
-            if not fits:
+            chosen: placement_rules.Candidate | None = None
+            if spread is not None:
+                # best first; one that lacks resources now lacks them for the whole pass
+                while open_ and chosen is None:
+                    best = spread.best(open_, self._rng)
+                    why = placement.shortfall(best.doc, needs)
+                    if why is None:
+                        chosen = best
+                    else:
+                        open_.remove(best)
+                        fixed.append((best, why))
+                refusals = fixed
+            else:
+                fits: list[placement_rules.Candidate] = []
+                refusals = list(fixed)
+                for c in open_:
+                    why = placement.shortfall(c.doc, needs)
+                    if why is None:
+                        fits.append(c)
+                    else:
+                        refusals.append((c, why))
+                if fits:
+                    chosen = placement_rules.order(fits, group, rules, self._rng)[0]
+            if chosen is None:
                 closest, reason = _closest(refusals)
-                self._placement_failed(skey, svc, service_events.unable_to_place(
-                    name, reason=reason, closest=closest), reason or "", now)
+                self._placement_failed(skey, out, service_events.unable_to_place(
+                    name, reason=reason, closest=closest), reason or "")
                 return
-            chosen = placement_rules.order(fits, group, rules, self._rng)[0]
             self._launch_one(ctx, skey, svc, primary["id"], chosen, td, overrides, needs,
                              tags, now, out)
+            if spread is not None:
+                spread.add(chosen)
+            if rules.distinct:
+                open_.remove(chosen)
+                fixed.append((chosen, placement_rules.DISTINCT))
 
     def _launch_one(self, ctx: RequestContext, skey: str, svc: Doc, deployment_id: str,
                     chosen: placement_rules.Candidate, td: Doc, overrides: Doc,
@@ -377,7 +450,7 @@ class SchedulerOps(EcsBase):
             self._placement_ok.add(skey)
 
     def _launchable(self, cluster: _Cluster, skey: str, svc: Doc, deployment: Doc,
-                    now: float) -> Doc | None:
+                    out: _Outcome) -> Doc | None:
         """The deployment's task definition if its tasks can run here, else None (and the
         service's event saying why)."""
         name = svc["serviceName"]
@@ -391,8 +464,8 @@ class SchedulerOps(EcsBase):
         if reason is None and td is None:
             reason = "TaskDefinition not found."
         if reason is not None:
-            self._placement_failed(skey, svc, service_events.unable_to_launch(name, reason),
-                                   reason, now)
+            self._placement_failed(skey, out, service_events.unable_to_launch(name, reason),
+                                   reason)
             return None
         return td
 
@@ -405,14 +478,9 @@ class SchedulerOps(EcsBase):
         td: Doc | None = cluster.definitions[arn]
         return td
 
-    def _placement_failed(self, skey: str, svc: Doc, message: str, reason: str,
-                          now: float) -> None:
+    def _placement_failed(self, skey: str, out: _Outcome, message: str, reason: str) -> None:
         self._placement_ok.discard(skey)
-        if self._event(skey, svc, message, now, dedupe=True):
-            service_action(self.app, service_arn=svc["serviceArn"],
-                           cluster_arn=svc["clusterArn"],
-                           event_name="SERVICE_TASK_PLACEMENT_FAILURE", event_type="ERROR",
-                           reason=reason)
+        out.unplaced = (message, reason)
 
     # -- DAEMON -----------------------------------------------------------------------------
 
@@ -441,13 +509,14 @@ class SchedulerOps(EcsBase):
                 only_daemons=all(g in daemons for g in placement.groups(c.doc)),
                 stopping=c.key in stopping,
             ))
-        views = self._views(cluster, svc, states, now, full=False)
+        views = self._views(svc, states, self._instance_statuses(cluster, fresh=False), now)
         cfg = svc.get("deploymentConfiguration") or {}
-        can_start = (active and primary.get("rolloutState") != deployments.FAILED
-                     and self._not_throttled(skey, svc, states, now))
         p = daemon.plan(primary["id"], int(cfg.get("minimumHealthyPercent", 0)),
                         int(cfg.get("maximumPercent", 100)), hosts, views,
-                        can_start=can_start, active=active)
+                        can_start=active and primary.get("rolloutState") != deployments.FAILED,
+                        active=active)
+        if p.start_on and not self._not_throttled(skey, svc, states, now):
+            p.start_on = []
         changed = False
         if active and int(svc.get("desiredCount", 0)) != p.desired:
             svc["desiredCount"] = p.desired
@@ -463,7 +532,7 @@ class SchedulerOps(EcsBase):
                            event_type="ERROR")
         targets = p.start_on[:budget]
         if targets:
-            td = self._launchable(cluster, skey, svc, primary, now)
+            td = self._launchable(cluster, skey, svc, primary, out)
         if targets and td is not None:
             overrides = service_launch.service_overrides(td)
             needs = placement.task_needs(td, overrides)
@@ -475,9 +544,9 @@ class SchedulerOps(EcsBase):
                 why = placement_rules.reason_against(c, needs, f"service:{svc['serviceName']}",
                                                      rules)
                 if why is not None:
-                    self._placement_failed(skey, svc, service_events.unable_to_place(
+                    self._placement_failed(skey, out, service_events.unable_to_place(
                         svc["serviceName"], reason=why,
-                        closest=c.doc["containerInstanceArn"].rsplit("/", 1)[-1]), why, now)
+                        closest=c.doc["containerInstanceArn"].rsplit("/", 1)[-1]), why)
                     continue
                 self._launch_one(ctx, skey, svc, primary["id"], c, td, overrides, needs,
                                  tags, now, out)
@@ -503,21 +572,31 @@ class SchedulerOps(EcsBase):
                 if doc["status"] != instances.INACTIVE
             ]
             self._statuses[cluster.key] = {c.key: c.doc["status"] for c in cluster.docs}
+            self._statuses_at[cluster.key] = self.clock.monotonic()
         return cluster.docs
 
     def _instance_statuses(self, cluster: _Cluster, *, fresh: bool) -> dict[str, str]:
-        if fresh or cluster.docs is not None or cluster.key not in self._statuses:
+        """Which instances are ACTIVE or DRAINING: from this pass's read of the instances
+        if there was one, else as last read (at most STATUS_REFRESH seconds ago; a full
+        pass reads them again after that)."""
+        at = self._statuses_at.get(cluster.key)
+        old = at is None or self.clock.monotonic() - at >= STATUS_REFRESH
+        if cluster.docs is None and ((old and fresh) or cluster.key not in self._statuses):
             self._instances(cluster)
         return self._statuses.get(cluster.key, {})
 
     def _not_throttled(self, skey: str, svc: Doc, states: dict[str, TaskState],
                        now: float) -> bool:
-        """Whether the service may start tasks now (throttling, see the module doc)."""
-        last_run = max((st.started_at or 0.0 for st in states.values()), default=0.0)
+        """Whether the service may start tasks now (throttling, see the module doc): the
+        primary deployment's tasks that failed to start since it began (or rolled back)
+        and since the last task of the service started."""
+        primary = deployments.primary(svc) or {}
+        since = float(primary.get("_since") or 0.0)
+        last_run = max([since, *(st.started_at or 0.0 for st in states.values())])
         failures = [
             float(st.stopping_at or st.stopped_at or 0.0)
             for st in states.values()
-            if not st.live and not st.ran
+            if not st.live and not st.ran and st.deployment == primary.get("id")
             and st.stop_code not in (circuit_breaker.SERVICE_SCHEDULER_INITIATED,
                                      circuit_breaker.USER_INITIATED)
             and float(st.stopping_at or st.stopped_at or 0.0) >= last_run
@@ -568,6 +647,13 @@ class SchedulerOps(EcsBase):
         if out.placed:
             ids = [t["taskArn"].rsplit("/", 1)[-1] for t in out.placed]
             self._event(skey, svc, service_events.started(name, ids), now)
+        if out.unplaced is not None:
+            message, reason = out.unplaced
+            if self._event(skey, svc, message, now, dedupe=True):
+                service_action(self.app, service_arn=svc["serviceArn"],
+                               cluster_arn=svc["clusterArn"],
+                               event_name="SERVICE_TASK_PLACEMENT_FAILURE",
+                               event_type="ERROR", reason=reason)
         for k in out.notify:
             self.app.agent_channel.notify(k)
         for t in (*out.stopped, *out.placed):
@@ -579,17 +665,37 @@ class SchedulerOps(EcsBase):
         """Deployments' states, the circuit breaker, the steady state, a deleted service
         going INACTIVE.  Changes ``svc`` in place; True if it changed."""
         name = svc["serviceName"]
-        states = list(self._index.of(skey).values())
-        changed = False
+        states = self._index.of(skey)
         statuses = self._statuses.get(cluster.key, {})
+        changed = False
+        # one look at every task: by deployment, live (desired RUNNING) and unfinished
+        # (not STOPPED yet), healthy, and on an ACTIVE instance
+        alive: dict[str, int] = {}
+        unfinished: dict[str, int] = {}
+        healthy: dict[str, int] = {}
+        placed_ok: dict[str, int] = {}
+        live = 0
+        for st in states.values():
+            if st.last_status == "STOPPED":
+                continue
+            d = st.deployment
+            unfinished[d] = unfinished.get(d, 0) + 1
+            if st.desired != "RUNNING":
+                continue
+            live += 1
+            alive[d] = alive.get(d, 0) + 1
+            if st.last_status == "RUNNING" and (not st.checked or st.health == "HEALTHY"):
+                healthy[d] = healthy.get(d, 0) + 1
+                if statuses.get(st.instance_key, instances.ACTIVE) == instances.ACTIVE:
+                    placed_ok[d] = placed_ok.get(d, 0) + 1
+        total_unfinished = sum(unfinished.values())
+
         for d in svc.get("deployments", []):
-            if "_succeededAt" not in d and any(
-                st.healthy and st.deployment == d["id"] for st in states
-            ):
+            if "_succeededAt" not in d and healthy.get(d["id"]):
                 d["_succeededAt"] = now
                 changed = True
 
-        trip = circuit_breaker.check(svc, states, now)
+        trip = circuit_breaker.check(svc, states.values(), now)
         if trip is not None:
             changed = True
             self._event(skey, svc, service_events.deployment_failed(name, trip.failed), now)
@@ -610,20 +716,16 @@ class SchedulerOps(EcsBase):
         primary = deployments.primary(svc)
         active = svc["status"] == services.ACTIVE
         desired = int(svc.get("desiredCount", 0)) if active else 0
-        live = [st for st in states if st.live]
-        unfinished = [st for st in states if not st.stopped]
+        mine = alive.get(primary["id"], 0) if primary is not None else 0
         if primary is not None:
-            mine = [st for st in live if st.deployment == primary["id"]]
-            keepers = [st for st in mine
-                       if statuses.get(st.instance_key, instances.ACTIVE) == instances.ACTIVE]
-            done = (len(keepers) == desired and len(mine) == desired
-                    and all(st.healthy for st in keepers) and len(unfinished) == len(mine))
+            # every task the primary's, on an ACTIVE instance and healthy; nothing else left
+            done = (mine == desired == placed_ok.get(primary["id"], 0)
+                    and total_unfinished == mine)
             if active and done and primary.get("rolloutState") == deployments.IN_PROGRESS:
                 primary.update(rolloutState=deployments.COMPLETED,
                                rolloutStateReason=deployments.completed_reason(primary["id"]),
                                updatedAt=now)
-                svc["_lastCompleted"] = {k: v for k, v in primary.items()
-                                         if k not in ("status",)}
+                svc["_lastCompleted"] = {k: v for k, v in primary.items() if k != "status"}
                 changed = True
                 self._event(skey, svc, service_events.deployment_completed(
                     name, primary["id"]), now)
@@ -636,27 +738,30 @@ class SchedulerOps(EcsBase):
                 changed = True
 
         kept: list[Doc] = []
+        settled = primary is not None and primary.get("rolloutState") == deployments.COMPLETED
         for d in svc.get("deployments", []):
             if d["status"] == deployments.PRIMARY:
                 kept.append(d)
                 continue
-            alive = sum(1 for st in live if st.deployment == d["id"])
-            if alive == 0 and not any(st.deployment == d["id"] for st in unfinished):
+            n = alive.get(d["id"], 0)
+            # a FAILED deployment stays in view until the one after it completes
+            gone = n == 0 and not unfinished.get(d["id"])
+            if gone and (settled or d.get("rolloutState") != deployments.FAILED):
                 changed = True  # INACTIVE: completely replaced
                 continue
-            if d.get("desiredCount") != alive:
-                d.update(desiredCount=alive, updatedAt=now)
+            if d.get("desiredCount") != n:
+                d.update(desiredCount=n, updatedAt=now)
                 changed = True
             kept.append(d)
-        svc["deployments"] = kept
+        if len(kept) != len(svc.get("deployments", [])):
+            svc["deployments"] = kept
 
         steady = (
             active
-            and primary is not None
-            and primary.get("rolloutState") == deployments.COMPLETED
+            and settled
             and len(kept) == 1
-            and len(live) == desired == len(unfinished)
-            and all(st.healthy and st.deployment == primary["id"] for st in live)
+            and live == desired == total_unfinished == mine
+            and healthy.get(primary["id"] if primary else "", 0) == desired
         )
         if steady:
             last = svc.get("_steadyAt")
@@ -687,6 +792,58 @@ class SchedulerOps(EcsBase):
             tag_store.drop_tags(self.store, svc["serviceArn"])
         self._index.drop_service(skey)
         self._placement_ok.discard(skey)
+
+
+class _Spread:
+    """The default placement (spread over Availability Zones, then instances) counted
+    from the service's own tasks: the instance in the zone with the fewest of them,
+    then with the fewest itself, first (ties at random)."""
+
+    def __init__(self, cluster: _Cluster, states: dict[str, TaskState]) -> None:
+        self.cluster = cluster
+        self.hosts: dict[str, int] = {}
+        self.zones: dict[str, int] = {}
+        for st in states.values():
+            if st.live:
+                self.hosts[st.instance_key] = self.hosts.get(st.instance_key, 0) + 1
+                self.zones[st.zone] = self.zones.get(st.zone, 0) + 1
+
+    def zone(self, c: placement_rules.Candidate) -> str:
+        z = self.cluster.zones.get(c.key)
+        if z is None:
+            z = str(instances.attributes_map(c.doc).get("ecs.availability-zone") or "")
+            self.cluster.zones[c.key] = z
+        return z
+
+    def best(self, fits: list[placement_rules.Candidate],
+             rng: random.Random) -> placement_rules.Candidate:
+        return min(fits, key=lambda c: (self.zones.get(self.zone(c), 0),
+                                        self.hosts.get(c.key, 0), rng.random()))
+
+    def add(self, c: placement_rules.Candidate) -> None:
+        self.hosts[c.key] = self.hosts.get(c.key, 0) + 1
+        z = self.zone(c)
+        self.zones[z] = self.zones.get(z, 0) + 1
+
+
+def _settled(states: dict[str, TaskState], primary_id: str, desired: int,
+             statuses: dict[str, str]) -> bool:
+    """Nothing for the rolling update to do: exactly ``desired`` tasks not asked to stop,
+    every one the primary deployment's, RUNNING, healthy, on an ACTIVE instance (the
+    common case, checked without building the plan's views)."""
+    n = 0
+    for st in states.values():
+        if st.desired != "RUNNING" or st.last_status == "STOPPED":
+            continue
+        n += 1
+        if (
+            st.deployment != primary_id
+            or st.last_status != "RUNNING"
+            or (st.checked and st.health != "HEALTHY")
+            or statuses.get(st.instance_key, instances.ACTIVE) != instances.ACTIVE
+        ):
+            return False
+    return n == desired
 
 
 def _closest(refusals: list[tuple[placement_rules.Candidate, str]]) -> tuple[str | None,

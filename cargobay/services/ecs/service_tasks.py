@@ -116,7 +116,7 @@ class ServiceTasks:
         self.dirty: set[str] = set()
         #: called after each change (the scheduler wakes up)
         self.on_change: Callable[[], None] | None = None
-        self._verify_at = 0
+        self._verify_queue: list[str] = []
         self.load()
         _INDEXES[store] = self
 
@@ -161,19 +161,19 @@ class ServiceTasks:
         return fresh
 
     def verify(self, count: int) -> set[str]:
-        """Check ``count`` entries (round robin) against the store; the services whose
-        entries were out of date."""
-        flat = [(s, t) for s, by_id in self._by_service.items() for t in by_id.values()]
-        if not flat:
-            return set()
+        """Check about ``count`` entries against the store, going round the index a service
+        at a time; the services whose entries were out of date."""
         changed: set[str] = set()
-        start = self._verify_at % len(flat)
-        for i in range(min(count, len(flat))):
-            skey, state = flat[(start + i) % len(flat)]
-            fresh = self.refresh(skey, state)
-            if fresh != state:
-                changed.add(skey)
-        self._verify_at = start + min(count, len(flat))
+        checked = visited = 0
+        while checked < count and visited < len(self._by_service):
+            if not self._verify_queue:
+                self._verify_queue = list(self._by_service)
+            skey = self._verify_queue.pop()
+            visited += 1
+            for state in list(self._by_service.get(skey, {}).values()):
+                checked += 1
+                if self.refresh(skey, state) != state:
+                    changed.add(skey)
         return changed
 
     def forget(self, service_key: str, task_id: str) -> None:
