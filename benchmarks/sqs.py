@@ -1,19 +1,26 @@
 """SQS throughput: cargobay vs moto's server, one boto3 client, batches of 10.
 
-    python benchmarks/sqs.py                       # depth 20,000, 5,000 measured messages
-    python benchmarks/sqs.py --depth 20000 --measure 5000 --json out.json
+    python benchmarks/sqs.py        # depth 20,000; 5 rounds of 2,000 messages at that depth
+    python benchmarks/sqs.py --depth 20000 --measure 2000 --rounds 5 --json out.json
 
 For each server (``cargobay server`` with SQLite state in a temporary directory, and
 ``python -m moto.server``), one boto3 client on one thread:
 
 1. fills a standard queue to ``--depth`` messages with SendMessageBatch (10 per call);
-2. sends ``--measure`` more messages into the queue that deep (SendMessageBatch);
-3. receives and deletes ``--measure`` messages from it, still that deep
+2. then, ``--rounds`` times: sends ``--measure`` messages into the queue that deep
+   (SendMessageBatch), and receives and deletes as many from it, still that deep
    (ReceiveMessage with MaxNumberOfMessages=10, then DeleteMessageBatch).
 
-Messages per second = messages / wall time of the phase.  The fill's first and last
+Messages per second = messages / wall time of the phase; for the rounds, the median
+round is reported (with every round's number), so that a burst of other work on a
+shared machine does not decide the result.  The fill's first and last
 tenths are also timed separately: if the cost per message grew with depth, the last
 tenth would be slower.  Client and server share the machine, the same for both servers.
+
+Every phase has a time budget (``--budget`` seconds).  moto's server spends time in
+proportion to the queue's depth on every send and receive, so it may not reach the
+depth in the budget: it is then measured at the depth it reached, which flatters it
+(deeper, it would be slower still), and the depth is reported with its numbers.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -46,10 +54,15 @@ def _client(url: str) -> Any:
     )
 
 
-def _send(sqs: Any, url: str, n: int, start: int = 0) -> float:
-    """Send ``n`` messages in batches of 10; returns the seconds it took."""
+def _send(sqs: Any, url: str, n: int, start: int = 0,
+          budget: float = 1e9) -> tuple[float, int]:
+    """Send up to ``n`` messages in batches of 10 within ``budget`` seconds; returns
+    (seconds, messages sent)."""
     t0 = time.perf_counter()
+    sent = 0
     for i in range(start, start + n, 10):
+        if time.perf_counter() - t0 > budget:
+            break
         entries = [
             {"Id": str(j), "MessageBody": BODY, "MessageAttributes": ATTRS}
             for j in range(min(10, start + n - i))
@@ -57,15 +70,17 @@ def _send(sqs: Any, url: str, n: int, start: int = 0) -> float:
         r = sqs.send_message_batch(QueueUrl=url, Entries=entries)
         if r.get("Failed"):
             raise RuntimeError(r["Failed"])
-    return time.perf_counter() - t0
+        sent += len(entries)
+    return time.perf_counter() - t0, sent
 
 
-def _receive_delete(sqs: Any, url: str, n: int) -> tuple[float, int]:
-    """Receive and delete ``n`` messages (10 at a time); returns (seconds, count)."""
+def _receive_delete(sqs: Any, url: str, n: int, budget: float = 1e9) -> tuple[float, int]:
+    """Receive and delete up to ``n`` messages (10 at a time) within ``budget`` seconds;
+    returns (seconds, count)."""
     done = 0
     empty = 0
     t0 = time.perf_counter()
-    while done < n and empty < 20:
+    while done < n and empty < 20 and time.perf_counter() - t0 < budget:
         r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300)
         msgs = r.get("Messages", [])
         if not msgs:
@@ -80,7 +95,7 @@ def _receive_delete(sqs: Any, url: str, n: int) -> tuple[float, int]:
     return time.perf_counter() - t0, done
 
 
-def measure(url: str, depth: int, n: int) -> dict[str, Any]:
+def measure(url: str, depth: int, n: int, budget: float, rounds: int) -> dict[str, Any]:
     sqs = _client(url)
     q = sqs.create_queue(QueueName="bench")["QueueUrl"]
     sqs.send_message(QueueUrl=q, MessageBody="warm-up")  # connection, model loading
@@ -88,20 +103,34 @@ def measure(url: str, depth: int, n: int) -> dict[str, Any]:
     for m in r.get("Messages", []):
         sqs.delete_message(QueueUrl=q, ReceiptHandle=m["ReceiptHandle"])
     tenth = max(10, depth // 10 // 10 * 10)
-    first = _send(sqs, q, tenth)
-    middle = _send(sqs, q, depth - 2 * tenth, tenth)
-    last = _send(sqs, q, tenth, depth - tenth)
+    first, n_first = _send(sqs, q, tenth, budget=budget)
+    middle, n_middle = _send(sqs, q, depth - 2 * tenth, n_first, budget=budget - first)
+    last, n_last = _send(sqs, q, tenth, n_first + n_middle, budget=budget - first - middle)
+    filled = n_first + n_middle + n_last
     fill = first + middle + last
-    sent = _send(sqs, q, n, depth)
-    took, got = _receive_delete(sqs, q, n)
+    send_rates: list[float] = []
+    recv_rates: list[float] = []
+    sent = got = 0
+    for _ in range(rounds):
+        s_took, s_n = _send(sqs, q, n, filled, budget=budget / rounds)
+        r_took, r_n = _receive_delete(sqs, q, s_n, budget=budget / rounds)
+        send_rates.append(s_n / s_took)
+        recv_rates.append(r_n / r_took)
+        sent += s_n
+        got += r_n
     attrs = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["ApproximateNumberOfMessages"])
     return {
-        "fill_msgs_per_s": depth / fill,
-        "fill_first_tenth_msgs_per_s": tenth / first,
-        "fill_last_tenth_msgs_per_s": tenth / last,
-        "send_msgs_per_s": n / sent,
-        "receive_delete_msgs_per_s": got / took,
-        "received": got,
+        "depth_reached": filled,
+        "fill_seconds": fill,
+        "fill_msgs_per_s": filled / fill,
+        "fill_first_tenth_msgs_per_s": n_first / first,
+        "fill_last_tenth_msgs_per_s": n_last / last if n_last else None,
+        "sent_at_depth": sent,
+        "send_msgs_per_s": statistics.median(send_rates),
+        "send_rounds": [round(r) for r in send_rates],
+        "received_at_depth": got,
+        "receive_delete_msgs_per_s": statistics.median(recv_rates),
+        "receive_delete_rounds": [round(r) for r in recv_rates],
         "depth_after": int(attrs["Attributes"]["ApproximateNumberOfMessages"]),
     }
 
@@ -109,8 +138,11 @@ def measure(url: str, depth: int, n: int) -> dict[str, Any]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--depth", type=int, default=20_000)
-    ap.add_argument("--measure", type=int, default=5_000,
-                    help="messages sent, then received and deleted, at that depth")
+    ap.add_argument("--measure", type=int, default=2_000,
+                    help="messages sent, then received and deleted, at that depth, per round")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--budget", type=float, default=180.0,
+                    help="seconds allowed per phase (fill, send, receive+delete)")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--only", choices=["cargobay", "moto"], help="measure one server only")
     a = ap.parse_args()
@@ -118,7 +150,8 @@ def main() -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
         "depth": a.depth,
-        "measured": a.measure,
+        "measured_per_round": a.measure,
+        "rounds": a.rounds,
         "results": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,17 +160,18 @@ def main() -> int:
                 continue
             proc, url = starter()
             try:
-                r = measure(url, a.depth, a.measure)
+                r = measure(url, a.depth, a.measure, a.budget, a.rounds)
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
             out["results"][name] = r
-            print(f"{name:9s} fill {r['fill_msgs_per_s']:8.0f} msg/s "
-                  f"(first tenth {r['fill_first_tenth_msgs_per_s']:.0f}, "
-                  f"last tenth {r['fill_last_tenth_msgs_per_s']:.0f})  "
-                  f"send@depth {r['send_msgs_per_s']:8.0f} msg/s  "
-                  f"receive+delete@depth {r['receive_delete_msgs_per_s']:8.0f} msg/s",
-                  flush=True)
+            last = r["fill_last_tenth_msgs_per_s"]
+            print(f"{name:9s} fill to {r['depth_reached']} {r['fill_msgs_per_s']:8.0f} msg/s "
+                  f"(first tenth {r['fill_first_tenth_msgs_per_s']:.0f}, last tenth "
+                  f"{'-' if last is None else f'{last:.0f}'})  "
+                  f"send@depth {r['send_msgs_per_s']:8.1f} msg/s {r['send_rounds']}  "
+                  f"receive+delete@depth {r['receive_delete_msgs_per_s']:8.1f} msg/s "
+                  f"{r['receive_delete_rounds']}", flush=True)
     res = out["results"]
     if "cargobay" in res and "moto" in res:
         for key in ("send_msgs_per_s", "receive_delete_msgs_per_s"):
