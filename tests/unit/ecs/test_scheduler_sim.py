@@ -132,6 +132,13 @@ class Plane:
         self.hosts.append(h)
         return h
 
+    def hosts_from_store(self) -> Host:
+        """A Host for the (first) instance already registered (after a restart)."""
+        arn = self.ecs.list_container_instances(CTX, {})["containerInstanceArns"][0]
+        h = Host(self, arn=arn)
+        self.hosts.append(h)
+        return h
+
     def taskdef(self, family: str = "web", *, health: bool = False, cpu: int = 128,
                 memory: int = 128, **extra: Any) -> str:
         c: dict[str, Any] = {"name": "app", "image": "busybox", "cpu": cpu, "memory": memory}
