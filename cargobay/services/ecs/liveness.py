@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from cargobay.services.ecs import instance_store as instances
-from cargobay.services.ecs import placement, tag_store
+from cargobay.services.ecs import placement, placement_index, tag_store
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.events_out import container_instance_state_change, task_state_change
@@ -102,6 +102,7 @@ class LivenessOps(EcsBase):
                 dirty = True
             if dirty:
                 self.store.put(instances.TABLE, key, doc)
+                placement_index.observe(self.store, key, doc)
                 channel.notify(key)
                 container_instance_state_change(self.app, doc)
 
