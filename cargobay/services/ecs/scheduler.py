@@ -67,9 +67,8 @@ Doc = dict[str, Any]
 PERIOD = 1.0
 #: tasks started in one pass at most (the rest in the next one, at once)
 LAUNCH_BUDGET = 500
-#: seconds between two reads of a cluster's instance statuses (DRAINING or not) when no
-#: task is being placed there
-STATUS_REFRESH = 5.0
+#: instance statuses re-read on each full pass (the instance operations keep them)
+STATUS_VERIFY = 16
 #: index entries checked against the store on each full pass
 VERIFY_PER_PASS = 256
 #: seconds between two "has reached a steady state" events of a service that stays steady
@@ -142,7 +141,10 @@ class SchedulerOps(EcsBase):
     _wake: asyncio.Event | None
     _pending: set[str]
     _statuses: dict[str, dict[str, str]]
-    _statuses_at: dict[str, float]
+    _status_queue: list[tuple[str, str]]
+    #: per cluster, how many times its instances changed (DAEMON services follow it)
+    _epoch: dict[str, int]
+    _daemon_epoch: dict[str, int]
     _placement_ok: set[str]
     _rng: random.Random
 
@@ -153,7 +155,9 @@ class SchedulerOps(EcsBase):
         self._wake = None
         self._pending = set()
         self._statuses = {}
-        self._statuses_at = {}
+        self._status_queue = []
+        self._epoch = {}
+        self._daemon_epoch = {}
         self._placement_ok = set()
         self._rng = random.Random()
 
@@ -162,7 +166,9 @@ class SchedulerOps(EcsBase):
         self._index.clear()
         self._pending.clear()
         self._statuses.clear()
-        self._statuses_at.clear()
+        self._status_queue.clear()
+        self._epoch.clear()
+        self._daemon_epoch.clear()
         self._placement_ok.clear()
 
     def _poke(self, service_key: str | None = None) -> None:
@@ -221,6 +227,7 @@ class SchedulerOps(EcsBase):
         if only is None:
             self._take_dirty()
             self._index.verify(VERIFY_PER_PASS)
+            self._verify_statuses(STATUS_VERIFY)
             keys = self._book.keys()
         else:
             keys = sorted(k for k in only if self._book.peek(k) is not None)
@@ -283,11 +290,16 @@ class SchedulerOps(EcsBase):
 
     def _quiet(self, cluster: _Cluster, svc: Doc, states: dict[str, TaskState], now: float,
                full: bool) -> bool:
-        """A REPLICA service at its steady state with nothing to write: its one deployment
+        """A service at its steady state with nothing to write: its one deployment
         COMPLETED, exactly its desired count of healthy tasks of it on ACTIVE instances
-        (every task looked at), the steady state written less than six hours ago."""
-        if svc["status"] != services.ACTIVE or svc.get("schedulingStrategy") == deployments.DAEMON:
+        (every task looked at), the steady state written less than six hours ago; for a
+        DAEMON, no instance changed since its tasks were planned."""
+        if svc["status"] != services.ACTIVE:
             return False
+        if svc.get("schedulingStrategy") == deployments.DAEMON and (
+            self._daemon_epoch.get(svc["serviceArn"]) != self._epoch.get(cluster.key, 0)
+        ):
+            return False  # an instance joined, left or changed since it was looked at
         deps = svc.get("deployments") or []
         if len(deps) != 1:
             return False
@@ -305,7 +317,7 @@ class SchedulerOps(EcsBase):
         if any(st.last_status != "STOPPED" and st.desired != "RUNNING" for st in states.values()):
             return False  # one still stopping
         return _settled(states, primary["id"], desired,
-                        self._instance_statuses(cluster, fresh=full))
+                        self._instance_statuses(cluster))
 
     @staticmethod
     def _views(svc: Doc, states: dict[str, TaskState], statuses: dict[str, str],
@@ -337,7 +349,7 @@ class SchedulerOps(EcsBase):
         states = self._index.of(skey)
         active = svc["status"] == services.ACTIVE
         desired = int(svc.get("desiredCount", 0)) if active else 0
-        statuses = self._instance_statuses(cluster, fresh=full)
+        statuses = self._instance_statuses(cluster)
         if _settled(states, primary["id"], desired, statuses):
             return False
         cfg = svc.get("deploymentConfiguration") or {}
@@ -495,6 +507,7 @@ class SchedulerOps(EcsBase):
         registered = self._instances(cluster)
         rules = placement_rules.rules(svc.get("placementConstraints") or [], [], td or {})
         daemons = self._daemon_groups(cluster)
+        self._daemon_epoch[svc["serviceArn"]] = self._epoch.get(cluster.key, 0)
         stopping = {st.instance_key for st in states.values()
                     if not st.live and not st.stopped}
         hosts: list[daemon.Host] = []
@@ -509,7 +522,7 @@ class SchedulerOps(EcsBase):
                 only_daemons=all(g in daemons for g in placement.groups(c.doc)),
                 stopping=c.key in stopping,
             ))
-        views = self._views(svc, states, self._instance_statuses(cluster, fresh=False), now)
+        views = self._views(svc, states, self._instance_statuses(cluster), now)
         cfg = svc.get("deploymentConfiguration") or {}
         p = daemon.plan(primary["id"], int(cfg.get("minimumHealthyPercent", 0)),
                         int(cfg.get("maximumPercent", 100)), hosts, views,
@@ -571,19 +584,42 @@ class SchedulerOps(EcsBase):
                 for k, doc in self.store.scan(instances.TABLE, cluster.key + "/")
                 if doc["status"] != instances.INACTIVE
             ]
-            self._statuses[cluster.key] = {c.key: c.doc["status"] for c in cluster.docs}
-            self._statuses_at[cluster.key] = self.clock.monotonic()
+            known = self._statuses.setdefault(cluster.key, {})
+            known.clear()
+            known.update((c.key, c.doc["status"]) for c in cluster.docs)
         return cluster.docs
 
-    def _instance_statuses(self, cluster: _Cluster, *, fresh: bool) -> dict[str, str]:
-        """Which instances are ACTIVE or DRAINING: from this pass's read of the instances
-        if there was one, else as last read (at most STATUS_REFRESH seconds ago; a full
-        pass reads them again after that)."""
-        at = self._statuses_at.get(cluster.key)
-        old = at is None or self.clock.monotonic() - at >= STATUS_REFRESH
-        if cluster.docs is None and ((old and fresh) or cluster.key not in self._statuses):
+    def _instance_statuses(self, cluster: _Cluster) -> dict[str, str]:
+        """Which instances are ACTIVE or DRAINING: read once, then kept by the instance
+        operations (instance_changed) and checked a few at a time on each full pass."""
+        if cluster.key not in self._statuses:
             self._instances(cluster)
         return self._statuses.get(cluster.key, {})
+
+    def instance_changed(self, cluster_key: str, instance_key: str | None = None,
+                         status: str | None = None) -> None:
+        """An instance of the cluster registered, changed status or attributes, or was
+        deregistered (called by the instance operations): the cluster's services are
+        looked at again."""
+        self._epoch[cluster_key] = self._epoch.get(cluster_key, 0) + 1
+        if instance_key is not None and status is not None:
+            known = self._statuses.get(cluster_key)
+            if known is not None:
+                known[instance_key] = status
+        self._pending.update(self._book.keys(cluster_key + "/"))
+        self._poke()
+
+    def _verify_statuses(self, count: int) -> None:
+        """Re-read ``count`` instances whose status is kept (round robin)."""
+        if not self._status_queue:
+            self._status_queue = [(c, k) for c, known in self._statuses.items() for k in known]
+        for _ in range(min(count, len(self._status_queue))):
+            ckey, ikey = self._status_queue.pop()
+            doc = self.store.get(instances.TABLE, ikey)
+            status = instances.INACTIVE if doc is None else str(doc["status"])
+            known = self._statuses.get(ckey)
+            if known is not None and known.get(ikey) != status:
+                self.instance_changed(ckey, ikey, status)
 
     def _not_throttled(self, skey: str, svc: Doc, states: dict[str, TaskState],
                        now: float) -> bool:

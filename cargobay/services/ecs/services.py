@@ -33,8 +33,8 @@ from typing import Any
 import orjson
 
 from cargobay.protocol.base import RequestContext
+from cargobay.services.ecs import arns, deployments, placement_rules, service_events, tag_store
 from cargobay.services.ecs import cluster_store as clusters
-from cargobay.services.ecs import deployments, placement_rules, service_events, tag_store
 from cargobay.services.ecs import service_store as services
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import deployment_state_change
@@ -88,6 +88,45 @@ class ServiceOps(SchedulerOps):
 
     def reset(self) -> None:
         self.reset_scheduler()
+
+    # -- what the scheduler hears from the instance operations --------------------------------
+
+    def register_container_instance(self, ctx: RequestContext, req: Doc) -> Doc:
+        out: Doc = super().register_container_instance(ctx, req)  # type: ignore[misc]
+        self._instances_told([out["containerInstance"]])
+        return out
+
+    def deregister_container_instance(self, ctx: RequestContext, req: Doc) -> Doc:
+        out: Doc = super().deregister_container_instance(ctx, req)  # type: ignore[misc]
+        self._instances_told([out["containerInstance"]])
+        return out
+
+    def update_container_instances_state(self, ctx: RequestContext, req: Doc) -> Doc:
+        out: Doc = super().update_container_instances_state(ctx, req)  # type: ignore[misc]
+        self._instances_told(out["containerInstances"])
+        return out
+
+    def put_attributes(self, ctx: RequestContext, req: Doc) -> Doc:
+        out: Doc = super().put_attributes(ctx, req)  # type: ignore[misc]
+        self._cluster_told(ctx, req)
+        return out
+
+    def delete_attributes(self, ctx: RequestContext, req: Doc) -> Doc:
+        out: Doc = super().delete_attributes(ctx, req)  # type: ignore[misc]
+        self._cluster_told(ctx, req)
+        return out
+
+    def _instances_told(self, shown: list[Doc]) -> None:
+        for ci in shown:
+            parsed = arns.parse_arn(ci["containerInstanceArn"])
+            if parsed is None:
+                continue
+            ikey = f"{parsed.account_id}/{parsed.region}/{parsed.resource}"
+            self.instance_changed(ikey.rsplit("/", 1)[0], ikey, ci["status"])
+
+    def _cluster_told(self, ctx: RequestContext, req: Doc) -> None:
+        ref = clusters.parse_ref(ctx, req.get("cluster") or "default")
+        self.instance_changed(clusters.key(ctx, ref.name))
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -323,8 +362,6 @@ class ServiceOps(SchedulerOps):
     def update_service(self, ctx: RequestContext, req: Doc) -> Doc:
         cluster = clusters.active_cluster(self.store, ctx, req.get("cluster"))
         skey, doc = self._service(ctx, cluster, req["service"])
-        if doc["status"] == services.INACTIVE:
-            raise ServiceNotFoundException()
         if doc["status"] != services.ACTIVE:
             raise ServiceNotActiveException()
         strategy = doc.get("schedulingStrategy", deployments.REPLICA)
@@ -484,32 +521,32 @@ class ServiceOps(SchedulerOps):
         return out
 
     def list_services_by_namespace(self, ctx: RequestContext, req: Doc) -> Doc:
-        """Services whose Service Connect configuration names the namespace (by name or
-        ARN); a namespace no cluster or service names is NamespaceNotFoundException."""
-        namespace = req["namespace"]
+        """ACTIVE services whose Service Connect configuration uses the namespace (by name
+        or ARN; a service without one uses its cluster's default); a namespace that no
+        cluster or service uses is NamespaceNotFoundException."""
+        target = _namespace_arn(ctx, req["namespace"])
+        if target is None:
+            raise NamespaceNotFoundException("The namespace was not found.")
         size = page_size(req.get("maxResults"), default=LIST_DEFAULT)
         scope = f"{ctx.account_id}/{ctx.region}/"
         after = decode_token(req.get("nextToken"))
         if after is not None and not after.startswith(scope):
             raise InvalidParameterException("Invalid nextToken.")
-
-        def names(value: Any) -> bool:
-            return isinstance(value, str) and (
-                value == namespace or value.rsplit("/", 1)[-1] == namespace
-                or namespace.rsplit("/", 1)[-1] == value
-            )
-
-        known = any(
-            names((doc.get("serviceConnectDefaults") or {}).get("namespace"))
-            for _, doc in self.store.scan(clusters.TABLE, scope)
-        )
+        defaults: dict[str, str | None] = {}
+        known = False
+        for _, cdoc in self.store.scan(clusters.TABLE, scope):
+            ns = (cdoc.get("serviceConnectDefaults") or {}).get("namespace")
+            defaults[cdoc["clusterArn"]] = ns
+            known = known or ns == target
         matches: list[tuple[str, str]] = []
         for k in self._book.keys(scope):
             doc = self._book.peek(k)
-            if doc is None:
+            connect = (doc or {}).get("serviceConnectConfiguration") or {}
+            if doc is None or not connect.get("enabled"):
                 continue
-            configured = (doc.get("serviceConnectConfiguration") or {}).get("namespace")
-            if names(configured):
+            given = connect.get("namespace")
+            ns = _namespace_arn(ctx, given) if given else defaults.get(doc["clusterArn"])
+            if ns == target:
                 known = True
                 if doc["status"] == services.ACTIVE and (after is None or k > after):
                     matches.append((k, doc["serviceArn"]))
@@ -520,3 +557,15 @@ class ServiceOps(SchedulerOps):
         if token is not None:
             out["nextToken"] = token
         return out
+
+
+def _namespace_arn(ctx: RequestContext, namespace: str) -> str | None:
+    """A Cloud Map namespace name or ARN as clusters store it (cluster_settings)."""
+    from cargobay.protocol.errors import AwsError
+    from cargobay.services.ecs.cluster_settings import service_connect_defaults
+
+    try:
+        found = service_connect_defaults(ctx, namespace)
+    except AwsError:
+        return None
+    return None if found is None else found["namespace"]

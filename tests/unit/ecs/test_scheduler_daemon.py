@@ -54,7 +54,7 @@ def test_daemon_tasks_leave_a_draining_instance_after_the_replica_tasks() -> Non
         await p.converge()
         assert on(p, "web") == {a.arn: 1, b.arn: 1}
         a.set_status("DRAINING")
-        await p.settle(5)
+        await p.settle(1)
         # the daemon stays while the replica task is being replaced
         assert on(p, "dd") == {a.arn: 1, b.arn: 1}
         assert p.service("dd")["desiredCount"] == 1

@@ -166,7 +166,7 @@ def test_tasks_on_a_draining_instance_are_replaced_elsewhere_first() -> None:
         on_a = [t["taskArn"] for t in p.tasks() if t["containerInstanceArn"] == a.arn]
         assert len(on_a) == 1
         a.set_status("DRAINING")
-        await p.settle(5)  # the scheduler reads instance statuses every 5 s
+        await p.settle(1)
         tasks = p.tasks()
         assert len(tasks) == 3 and on_a[0] in {t["taskArn"] for t in tasks}
         await p.converge()
