@@ -481,6 +481,16 @@ K = TypeVar("K")
 
 def values_at(event: Any, path: tuple[str, ...]) -> list[Any]:
     """Every scalar value at ``path`` (through arrays of objects)."""
+    # the common case first: objects all the way down to one scalar
+    cur = event
+    for name in path:
+        if type(cur) is not dict:
+            break
+        cur = cur.get(name, _MISSING)
+    else:
+        t = type(cur)
+        if t is not list and t is not dict:
+            return [] if cur is _MISSING else [cur]
     level: list[Any] = [event]
     for name in path:
         nxt: list[Any] = []
