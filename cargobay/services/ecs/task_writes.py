@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cargobay.services.ecs import cluster_store, placement, placement_index, service_tasks
+from cargobay.services.ecs import (
+    cluster_store,
+    placement,
+    placement_index,
+    service_tasks,
+    task_credential_keys,
+)
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.task_lifecycle import PENDING, RUNNING, category
@@ -81,6 +87,9 @@ def commit(
             store, cluster_key, cluster_deltas(before, after, task.get("launchType", "EC2"))
         )
         store.put(tasks.TABLE, tasks.key_of(task), task)
+        if after is None:
+            # a stopped task's role sessions end with it, even if its agent is gone
+            task_credential_keys.revoke_all(store, tasks.key_of(task))
     # the service scheduler's view of its tasks (service_tasks.py)
     service_tasks.observe(store, task)
     return ikey if notify and ikey is not None else None
