@@ -251,3 +251,40 @@ def test_a_stopped_task_notifies_an_sns_topic_whose_queue_receives_it(
     assert (d["stopCode"], d["stoppedReason"]) == ("EssentialContainerExited",
                                                    "Essential container in task exited")
     assert d["containers"][0]["exitCode"] == 3
+
+
+def test_a_pending_delivery_survives_kill_9(tmp_path: Any) -> None:
+    """An acknowledged event whose delivery is waiting for a retry is delivered after the
+    server is killed (-9) and started again on the same data directory."""
+    from tests.support import ServerProcess
+
+    data = str(tmp_path)
+    srv = ServerProcess(data_dir=data).start()
+    try:
+        ecs, events, iam = (client(s, srv.url) for s in ("ecs", "events", "iam"))
+        iam.create_role(RoleName="ecsEventsRole", AssumeRolePolicyDocument=EVENTS_TRUST)
+        iam.attach_role_policy(RoleName="ecsEventsRole", PolicyArn=EVENTS_POLICY)
+        ecs.create_cluster(clusterName="default")
+        FakeAgent(srv.url, cpu=128, memory=64).register()  # too small for the task
+        td = worker_taskdef(ecs)
+        events.put_rule(Name="run", EventPattern=json.dumps({"source": ["my.jobs"]}))
+        events.put_targets(Rule="run", Targets=[{
+            "Id": "w", "Arn": CLUSTER_ARN, "RoleArn": ROLE,
+            "EcsParameters": {"TaskDefinitionArn": td, "Group": "survivor"}}])
+        events.put_events(Entries=[{"Source": "my.jobs", "DetailType": "x", "Detail": "{}"}])
+        time.sleep(0.5)  # the first attempt has failed (no room); a retry is pending
+        assert ecs.list_tasks()["taskArns"] == []
+        port = srv.port
+        srv.kill9()
+        srv = ServerProcess(data_dir=data, port=port).start()
+        ecs = client("ecs", srv.url)
+        FakeAgent(srv.url, cpu=2048, memory=2048).register()
+        deadline = time.monotonic() + 20
+        arns: list[str] = []
+        while not arns and time.monotonic() < deadline:
+            arns = ecs.list_tasks(startedBy="events-rule/run")["taskArns"]
+            time.sleep(0.1)
+        assert len(arns) == 1
+        assert ecs.describe_tasks(tasks=arns)["tasks"][0]["group"] == "survivor"
+    finally:
+        srv.stop()
