@@ -374,3 +374,19 @@ def test_the_aws_cli_creates_and_describes_services(url: str, cluster: Any) -> N
     assert out["services"][0]["serviceName"] == "cli"
     bad = aws_cli(url, "ecs", "delete-service", "--service", "nope", check=False)
     assert bad.returncode != 0 and "ServiceNotFoundException" in bad.stderr
+
+
+def test_a_deregistered_revision_keeps_serving_its_service(cluster: Any,
+                                                           agent: FakeAgent) -> None:
+    """Deregistering (and deleting) a revision a service runs changes nothing for it: it
+    still scales with it, and the deletion waits (DELETE_IN_PROGRESS)."""
+    cluster.create_service(serviceName="web", taskDefinition="web:1", desiredCount=1)
+    run_all(agent, 1)
+    cluster.deregister_task_definition(taskDefinition="web:1")
+    out = cluster.delete_task_definitions(taskDefinitions=["web:1"])
+    assert out["taskDefinitions"][0]["status"] == "DELETE_IN_PROGRESS"
+    cluster.update_service(service="web", desiredCount=2)
+    run_all(agent, 2)
+    until(lambda: describe(cluster)["runningCount"] == 2)
+    td = cluster.describe_task_definition(taskDefinition="web:1")["taskDefinition"]
+    assert td["status"] == "DELETE_IN_PROGRESS"
