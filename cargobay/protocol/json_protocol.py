@@ -16,9 +16,8 @@ from cargobay.protocol.query_errors import (
     is_query_compatible,
     query_coded_input_errors,
 )
-from cargobay.protocol.validation import Decoder, check_input
+from cargobay.protocol.validation import check_input, json_decoder_for
 
-_DECODER = Decoder()
 _ENCODER = Encoder()
 
 
@@ -52,7 +51,8 @@ class JsonProtocol:
 
     def parse(self, req: HttpRequest, op: OperationModel) -> dict[str, Any]:
         with query_coded_input_errors(op.service_model):
-            return check_input(op.input_shape, load_json_body(req.body), _DECODER)
+            decoder = json_decoder_for(op.service_model.service_name)
+            return check_input(op.input_shape, load_json_body(req.body), decoder)
 
     def serialize(
         self, op: OperationModel, result: dict[str, Any], ctx: RequestContext

@@ -33,6 +33,8 @@ class Decoder:
 
     #: query and rest-json (URI, headers) deliver every scalar as a string
     strings_only = False
+    #: whether string enums are enforced (see LENIENT_ENUM_SERVICES)
+    check_enums = True
 
     def integer(self, value: Any, path: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -119,6 +121,22 @@ class StringDecoder(Decoder):
             except ValueError:
                 return parse_timestamp_text(text, path)
         return super().timestamp(value, path)
+
+
+class LenientEnumDecoder(Decoder):
+    """JSON input for services whose endpoints do not enforce the model's enums."""
+
+    check_enums = False
+
+
+#: Services whose real endpoints accept values outside the model's enums and answer
+#: them in their own way: SQS takes the deprecated AttributeNames=[ApproximateReceiveCount]
+#: and answers unknown attribute names with InvalidAttributeName, not a validation error.
+LENIENT_ENUM_SERVICES = frozenset({"sqs"})
+
+
+def json_decoder_for(service_name: str) -> Decoder:
+    return _LENIENT if service_name in LENIENT_ENUM_SERVICES else _STRICT
 
 
 def parse_timestamp_text(text: str, path: str) -> float:
@@ -235,7 +253,7 @@ def _walk(
     if t == "string":
         s = dec.string(value, path)
         enum = shape.enum  # type: ignore[attr-defined]
-        if enum and s not in enum:
+        if enum and dec.check_enums and s not in enum:
             errors.append(
                 f"Value {_show(s)} at '{path}' failed to satisfy constraint: "
                 f"Member must satisfy enum value set: [{', '.join(enum)}]"
@@ -297,3 +315,7 @@ def _range(x: float, md: dict[str, Any], path: str, errors: list[str]) -> None:
             f"Value {_show(x)} at '{path}' failed to satisfy constraint: "
             f"Member must have value less than or equal to {hi}"
         )
+
+
+_STRICT = Decoder()
+_LENIENT = LenientEnumDecoder()
