@@ -694,8 +694,9 @@ class RuleIndex(Generic[K]):
     def candidates(self, event: dict[str, Any]) -> list[tuple[K, Matcher]]:
         """Patterns worth trying on ``event``, each once."""
         buckets = self._buckets(event)
-        if len(buckets) == 1:
+        if len(buckets) == 1 and len(buckets[0]) == 1:
             return buckets[0]
+        # one bucket may hold a pattern twice ($or branches over the same field's ranges)
         seen: set[int] = set()
         out: list[tuple[K, Matcher]] = []
         for bucket in buckets:
