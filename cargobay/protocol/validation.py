@@ -262,7 +262,7 @@ def _walk(
         pat = md.get("pattern")
         if pat:
             rx = _pattern(pat)
-            if rx is not None and rx.search(s) is None:
+            if rx is not None and rx.fullmatch(s) is None:
                 errors.append(
                     f"Value {_show(s)} at '{path}' failed to satisfy constraint: "
                     f"Member must satisfy regular expression pattern: {pat}"

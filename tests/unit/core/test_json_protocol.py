@@ -127,3 +127,15 @@ def test_in_process_call_checks_input_and_reaches_the_handler() -> None:
             await app.dispatcher.call("ecs", "DescribeTaskDefinition", {}, region="eu-west-1")
 
     asyncio.run(main())
+
+
+def test_model_patterns_match_the_whole_value() -> None:
+    """AWS checks a pattern against the whole value (a family name with a space fails)."""
+    op = ECS.operation_model("CreateCluster")
+    good = HttpRequest("POST", "/", "", {}, b'{"clusterName": "ok-name"}')
+    assert PROTO.parse(good, op) == {"clusterName": "ok-name"}
+    sm = botocore.session.get_session().get_service_model("events")
+    bad = HttpRequest("POST", "/", "", {}, b'{"Name": "bad name!"}')
+    with pytest.raises(ValidationError) as e:
+        PROTO.parse(bad, sm.operation_model("DescribeRule"))
+    assert "regular expression pattern" in e.value.message
