@@ -130,7 +130,7 @@ class Dispatcher:
         self, req: HttpRequest, model: ServiceModel, proto: WireProtocol, ctx: RequestContext
     ) -> HttpResponse:
         name = proto.operation_name(req, model)
-        op = self.index.operation(model.service_name, name) if name else None
+        op = self.index.operation_in(model, name) if name else None
         if op is None or name is None:
             raise _unknown_operation(proto.name, name)
         ctx.operation = name

@@ -1,7 +1,8 @@
 """AWS query: ``Action=Op&Version=…&Param.member.1=…`` (form body or query string) in,
 XML out (``<OpResponse><OpResult>…</OpResult><ResponseMetadata/></OpResponse>``).
 
-Used by sns, iam, sts, autoscaling, elbv2, and CloudWatch's query variant.
+Used by sns, iam, sts, autoscaling, elbv2, CloudWatch's query variant, and services
+whose current model dropped query, read with their legacy query model (SQS).
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from cargobay.protocol.errors import AwsError, SerializationError, ValidationErr
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.protocol.query_errors import as_query_error
 from cargobay.protocol.query_input import action, decode_params, form_params
-from cargobay.protocol.validation import StringDecoder, check_input
+from cargobay.protocol.validation import LENIENT_ENUM_SERVICES, StringDecoder, check_input
 from cargobay.protocol.xml_output import error_document, result_document
 
+
+class _LenientStringDecoder(StringDecoder):
+    """Text input for services whose endpoints do not enforce the model's enums."""
+
+    check_enums = False
+
+
 _DECODER = StringDecoder()
+_LENIENT = _LenientStringDecoder()
 CONTENT_TYPE = "text/xml"
 
 
@@ -34,7 +43,8 @@ class QueryProtocol:
     def parse(self, req: HttpRequest, op: OperationModel) -> dict[str, Any]:
         try:
             raw = decode_params(op.input_shape, form_params(req))
-            return check_input(op.input_shape, raw, _DECODER)
+            lenient = op.service_model.service_name in LENIENT_ENUM_SERVICES
+            return check_input(op.input_shape, raw, _LENIENT if lenient else _DECODER)
         except (ValidationError, SerializationError) as err:
             raise as_query_error(err) from None
 

@@ -3,7 +3,9 @@
 In order: ``X-Amz-Target`` (json) names the service by target prefix;
 ``Smithy-Protocol: rpc-v2-cbor`` with ``/service/<Service>/operation/<Op>`` (cbor);
 otherwise the SigV4 credential scope names the service, and the request's form says
-whether it is query (``Action=``) or rest-json.
+whether it is query (``Action=``) or rest-json.  A query request to a service whose
+current model no longer speaks query (SQS, now json) is read with its legacy query model
+(:func:`cargobay.protocol.models.legacy_query_model`), as older SDKs still send it.
 """
 
 from __future__ import annotations
@@ -56,8 +58,12 @@ def route(req: HttpRequest, index: ServiceIndex) -> Route:
     if model is None:
         raise UnknownServiceError(f"The service '{scope.service}' is not served by cargobay")
     protos = protocols(model)
-    if "query" in protos and _has_action(req):
-        return Route(model, "query", scope)
+    if _has_action(req):
+        if "query" in protos:
+            return Route(model, "query", scope)
+        legacy = index.legacy_query.get(model.service_name)
+        if legacy is not None:
+            return Route(legacy, "query", scope)
     if "rest-json" in protos:
         return Route(model, "rest-json", scope)
     if "query" in protos:
