@@ -390,3 +390,31 @@ def test_a_deregistered_revision_keeps_serving_its_service(cluster: Any,
     until(lambda: describe(cluster)["runningCount"] == 2)
     td = cluster.describe_task_definition(taskDefinition="web:1")["taskDefinition"]
     assert td["status"] == "DELETE_IN_PROGRESS"
+
+
+def test_service_and_deployment_events_reach_eventbridge(url: str, cluster: Any,
+                                                         agent: FakeAgent) -> None:
+    """ECS Developer Guide, "Amazon ECS service action events" and "Amazon ECS service
+    deployment state change events", on the default bus (here delivered to a queue)."""
+    from tests.e2e.test_events_delivery import queue, receive
+    from tests.support import client
+
+    events, sqs = client("events", url), client("sqs", url)
+    q, arn = queue(sqs, "service-events")
+    events.put_rule(Name="svc", EventPattern=json.dumps({
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Service Action", "ECS Deployment State Change"]}))
+    events.put_targets(Rule="svc", Targets=[{"Id": "q", "Arn": arn}])
+    svc = cluster.create_service(serviceName="web", taskDefinition="web",
+                                 desiredCount=1)["service"]
+    deployment = svc["deployments"][0]["id"]
+    run_all(agent, 1)
+    got = [json.loads(m["Body"]) for m in receive(sqs, q, 3)]
+    seen = {(e["detail-type"], e["detail"]["eventName"]) for e in got}
+    assert seen == {("ECS Deployment State Change", "SERVICE_DEPLOYMENT_IN_PROGRESS"),
+                    ("ECS Deployment State Change", "SERVICE_DEPLOYMENT_COMPLETED"),
+                    ("ECS Service Action", "SERVICE_STEADY_STATE")}
+    for e in got:
+        assert e["resources"] == [svc["serviceArn"]]
+        if e["detail-type"] == "ECS Deployment State Change":
+            assert e["detail"]["deploymentId"] == deployment

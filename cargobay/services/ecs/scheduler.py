@@ -44,6 +44,7 @@ from cargobay.services.ecs import (
     placement_rules,
     service_events,
     service_launch,
+    tag_store,
 )
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import instance_store as instances
@@ -820,8 +821,6 @@ class SchedulerOps(EcsBase):
         return changed
 
     def _purge(self, skey: str, svc: Doc) -> None:
-        from cargobay.services.ecs import tag_store
-
         with self.store.batch():
             self._book.delete(skey)
             service_events.drop(self.store, skey)

@@ -33,9 +33,12 @@ from typing import Any
 import orjson
 
 from cargobay.protocol.base import RequestContext
+from cargobay.protocol.errors import AwsError
 from cargobay.services.ecs import arns, deployments, placement_rules, service_events, tag_store
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import service_store as services
+from cargobay.services.ecs.circuit_breaker import failed_tasks
+from cargobay.services.ecs.cluster_settings import service_connect_defaults
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import deployment_state_change
 from cargobay.services.ecs.pagination import decode_token, page_size, take_page
@@ -151,8 +154,6 @@ class ServiceOps(SchedulerOps):
                 running[st.deployment] = running.get(st.deployment, 0) + 1
             elif st.last_status in ("PROVISIONING", "PENDING", "ACTIVATING"):
                 pending[st.deployment] = pending.get(st.deployment, 0) + 1
-        from cargobay.services.ecs.circuit_breaker import failed_tasks
-
         failed: dict[str, int] = {}
         for d in doc.get("deployments", []):
             counts[d["id"]] = Counts(running.get(d["id"], 0), pending.get(d["id"], 0))
@@ -561,9 +562,6 @@ class ServiceOps(SchedulerOps):
 
 def _namespace_arn(ctx: RequestContext, namespace: str) -> str | None:
     """A Cloud Map namespace name or ARN as clusters store it (cluster_settings)."""
-    from cargobay.protocol.errors import AwsError
-    from cargobay.services.ecs.cluster_settings import service_connect_defaults
-
     try:
         found = service_connect_defaults(ctx, namespace)
     except AwsError:
