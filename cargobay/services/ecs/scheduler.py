@@ -68,6 +68,8 @@ Doc = dict[str, Any]
 PERIOD = 1.0
 #: tasks started in one pass at most (the rest in the next one, at once)
 LAUNCH_BUDGET = 500
+#: HEALTHY tasks with health checks re-read on each full pass (see service_tasks.py)
+HEALTH_PER_PASS = 256
 #: instance statuses re-read on each full pass (the instance operations keep them)
 STATUS_VERIFY = 16
 #: index entries checked against the store on each full pass
@@ -228,6 +230,7 @@ class SchedulerOps(EcsBase):
         if only is None:
             self._take_dirty()
             self._index.verify(VERIFY_PER_PASS)
+            self._index.watch_health(HEALTH_PER_PASS)
             self._verify_statuses(STATUS_VERIFY)
             keys = self._book.keys()
         else:
@@ -266,7 +269,8 @@ class SchedulerOps(EcsBase):
             if st.last_status == "STOPPED":
                 if now - float(st.stopped_at or now) > tasks.STOPPED_RETENTION:
                     stale = [*(stale or []), st]
-            elif st.checked and st.last_status == "RUNNING" and st.desired == "RUNNING":
+            elif (st.checked and st.last_status == "RUNNING" and st.desired == "RUNNING"
+                  and st.health != "HEALTHY"):
                 stale = [*(stale or []), st]  # its health is written by the agent channel
         for st in stale or []:
             if st.last_status == "STOPPED":

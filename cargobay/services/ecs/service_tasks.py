@@ -8,10 +8,11 @@ kept current by a hook in the one place every task change is stored
 thousands of services reads no task document it does not need.
 
 What the hook cannot see is caught up with on each pass: container health, which the
-agent channel writes straight to the task (the scheduler re-reads the running tasks that
-have health checks, :meth:`ServiceTasks.refresh`), and anything a rolled-back batch may
-have left out (a slice of the index is checked against the store on every pass,
-:meth:`ServiceTasks.verify`).
+agent channel writes straight to the task (the scheduler re-reads the running tasks with
+health checks that are not HEALTHY yet on every pass of their service, and the HEALTHY
+ones a few hundred at a time, :meth:`ServiceTasks.watch_health`), and anything a
+rolled-back batch may have left out (a slice of the index is checked against the store
+on every pass, :meth:`ServiceTasks.verify`).
 
 Indexes are found by their store (:func:`register`), so several Apps in one process
 (tests) each keep their own.
@@ -117,6 +118,7 @@ class ServiceTasks:
         #: called after each change (the scheduler wakes up)
         self.on_change: Callable[[], None] | None = None
         self._verify_queue: list[str] = []
+        self._health_queue: list[tuple[str, TaskState]] = []
         self.load()
         _INDEXES[store] = self
 
@@ -132,6 +134,8 @@ class ServiceTasks:
     def clear(self) -> None:
         self._by_service.clear()
         self.dirty.clear()
+        self._verify_queue.clear()
+        self._health_queue.clear()
 
     # -- kept current --------------------------------------------------------------------
 
@@ -174,6 +178,26 @@ class ServiceTasks:
                 checked += 1
                 if self.refresh(skey, state) != state:
                     changed.add(skey)
+        return changed
+
+    def watch_health(self, count: int) -> set[str]:
+        """Re-read ``count`` RUNNING tasks that have health checks and were HEALTHY (round
+        robin): the agent channel writes container health straight to the task, so a
+        task turning UNHEALTHY is seen within a few passes.  Returns the services whose
+        tasks changed."""
+        changed: set[str] = set()
+        if not self._health_queue:
+            self._health_queue = [
+                (skey, st) for skey, by_id in self._by_service.items()
+                for st in by_id.values()
+                if st.checked and st.live and st.last_status == "RUNNING"
+            ]
+        for _ in range(min(count, len(self._health_queue))):
+            skey, st = self._health_queue.pop()
+            if self._by_service.get(skey, {}).get(st.task_id) is not st:
+                continue  # changed since (the hook saw it)
+            if self.refresh(skey, st) != st:
+                changed.add(skey)
         return changed
 
     def forget(self, service_key: str, task_id: str) -> None:
