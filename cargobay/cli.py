@@ -44,6 +44,11 @@ def _agent_flags(p: argparse.ArgumentParser) -> None:
         help="an instance attribute (repeatable), e.g. ecs.availability-zone=us-east-1b",
     )
     p.add_argument("--region", default=None, help="region (CARGOBAY_REGION, default us-east-1)")
+    p.add_argument(
+        "--profile",
+        help="shared config profile for the agent's own credentials (default: botocore's "
+        "chain: AWS_ACCESS_KEY_ID/..., AWS_PROFILE...; else the root keys)",
+    )
     p.add_argument("--log-level", help="debug, info, warning (CARGOBAY_LOG_LEVEL)")
 
 
@@ -135,7 +140,17 @@ def run_agent(args: argparse.Namespace, cfg: Config) -> int:
         memory=args.memory,
         attributes=attributes,
         region=cfg.region,
+        profile=args.profile,
     )
+    import botocore.exceptions
+
+    from cargobay.agent.credentials import AgentCredentials
+
+    try:
+        AgentCredentials.resolve(args.profile)
+    except botocore.exceptions.BotoCoreError as e:  # unknown profile, unreadable config
+        print(f"cargobay agent: {e}", file=sys.stderr)
+        return 2
 
     async def main() -> None:
         agent = Agent(config)

@@ -90,10 +90,20 @@ class AsgiApp:
         await send({"type": "http.response.body", "body": resp.body})
 
     async def _agent(self, req: HttpRequest) -> HttpResponse:
-        """The agents' long poll: SigV4-verified like an ECS API call, then served."""
+        """The agents' long poll: SigV4-verified like an ECS API call, and the caller
+        allowed ``ecs:Poll`` on the instance it names (the same check as the agent's
+        credentials endpoint), then served."""
+        from cargobay.services.ecs.agent_credentials import AgentRequestError
+        from cargobay.services.ecs.agent_credentials import _check_caller as check_caller
+
         try:
-            self.app.authorizer.authenticate_request(req, "ecs")
+            identity = self.app.authorizer.authenticate_request(req, "ecs")
+            instance_arn = _poll_instance(req.body)
+            if instance_arn is not None:  # else the channel answers BadRequestException
+                check_caller(self.app, identity, instance_arn)
         except AwsError as err:
+            return _json(err.status, {"__type": err.code, "message": err.message})
+        except AgentRequestError as err:
             return _json(err.status, {"__type": err.code, "message": err.message})
         return await self.app.agent_channel.handle(req)
 
@@ -110,6 +120,16 @@ class AsgiApp:
             self.app.reset()
             return _json(200, {"reset": True})
         return None
+
+
+def _poll_instance(raw: bytes) -> str | None:
+    """The ``containerInstanceArn`` a poll body names, if it is readable."""
+    try:
+        body = orjson.loads(raw) if raw.strip() else None
+    except orjson.JSONDecodeError:
+        return None
+    arn = body.get("containerInstanceArn") if isinstance(body, dict) else None
+    return arn if isinstance(arn, str) else None
 
 
 def _json(status: int, body: Any) -> HttpResponse:

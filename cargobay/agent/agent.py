@@ -34,6 +34,7 @@ from typing import Any
 from cargobay.agent.assignment import Assignment
 from cargobay.agent.channel import ChannelError, PollClient
 from cargobay.agent.container_run import ContainerRun
+from cargobay.agent.credentials import AgentCredentials
 from cargobay.agent.ecs_client import ApiError, EcsApi, Unreachable
 from cargobay.agent.logs import LogEcho, log_path
 from cargobay.agent.metadata_server import MetadataServer
@@ -57,6 +58,13 @@ SHUTDOWN_REPORT_WAIT = 2.0
 SAVE_INTERVAL = 0.05
 #: The most a process-runtime container gets to stop when the agent shuts down.
 SHUTDOWN_STOP_TIMEOUT = 10.0
+#: registration errors that mean "not these credentials": logged, and retried
+REFUSED_CREDENTIALS = {
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+}
 
 
 @dataclass
@@ -79,6 +87,10 @@ class AgentConfig:
     stop_timeout: float = DEFAULT_STOP_TIMEOUT
     create_cluster: bool = True
     metadata_port: int = 0
+    #: the shared config profile the agent's credentials come from (``--profile``)
+    profile: str | None = None
+    #: False: sign with the root keys, whatever botocore's credential chain holds
+    credential_chain: bool = True
 
 
 class Agent:
@@ -90,11 +102,15 @@ class Agent:
         self.runtime: Runtime | None = runtime
         self.state_file = StateFile(config.data_dir)
         self.state = AgentState()
-        self.api = EcsApi(config.endpoint, config.region)
-        self.channel = PollClient(config.endpoint, config.region)
+        #: the agent's own keys (botocore's chain, else root): cargobay/agent/credentials.py
+        self.credentials = AgentCredentials.resolve(
+            config.profile, chain=config.credential_chain
+        )
+        self.api = EcsApi(config.endpoint, config.region, self.credentials)
+        self.channel = PollClient(config.endpoint, config.region, self.credentials)
         self.iam = TaskIam(
             self.clock,
-            ControlPlane(config.endpoint, config.region),
+            ControlPlane(config.endpoint, config.region, self.credentials),
             endpoint_url=config.endpoint,
             instance_arn=lambda: self.state.instance_arn,
             base_url=lambda: self.metadata.base_url if self.metadata is not None else "",
@@ -160,6 +176,10 @@ class Agent:
         )
         self.state.instance_id = self.host.instance_id
         self.metadata = await self._start_metadata()
+        log.info(
+            "signing as %s (credentials from %s)",
+            self.credentials.access_key_id, self.credentials.method,
+        )
         if self.echo is not None:
             self._background.append(asyncio.create_task(self.echo.run(), name="agent-log-echo"))
         await self.register()
@@ -209,7 +229,13 @@ class Agent:
                     log.warning("re-registration refused (%s): registering anew", e)
                     self.state.instance_arn = None
                     continue
-                raise
+                if e.code not in REFUSED_CREDENTIALS:
+                    raise
+                # the policy or the keys may be fixed (refreshable keys are re-read)
+                log.error(
+                    "registration refused for %s (%s); retrying in %.2fs",
+                    self.credentials.method, e, delay,
+                )
             else:
                 inst = resp["containerInstance"]
                 self.state.instance_arn = str(inst["containerInstanceArn"])

@@ -2,8 +2,9 @@
 
 Requests go over :class:`~cargobay.agent.http_client.HttpConnection` (asyncio streams),
 so a held poll can be dropped at once (the agent does when a container's health
-changes) by cancelling the coroutine.  They are SigV4-signed with botocore's signer,
-like API calls.  One keep-alive connection is reused between polls.
+changes) by cancelling the coroutine.  They are SigV4-signed with the agent's
+credentials (:mod:`cargobay.agent.credentials`), like API calls.  One keep-alive
+connection is reused between polls.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from cargobay.agent.ecs_client import AGENT_ACCESS_KEY, AGENT_SECRET_KEY, Unreachable
+from cargobay.agent.credentials import AgentCredentials
+from cargobay.agent.ecs_client import Unreachable
 from cargobay.agent.http_client import HttpConnection
 
 POLL_PATH = "/_cargobay/agent/poll"
@@ -34,7 +34,9 @@ class ChannelError(Exception):
 
 
 class PollClient:
-    def __init__(self, endpoint: str, region: str) -> None:
+    def __init__(
+        self, endpoint: str, region: str, creds: AgentCredentials | None = None
+    ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme != "http":
             raise ValueError(f"the agent channel needs an http:// endpoint, not {endpoint!r}")
@@ -42,7 +44,7 @@ class PollClient:
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.region = region
-        self._creds = Credentials(AGENT_ACCESS_KEY, AGENT_SECRET_KEY)
+        self._creds = creds or AgentCredentials.resolve()
         self._conn = HttpConnection(self.host, self.port)
 
     async def poll(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -85,5 +87,5 @@ class PollClient:
             data=payload,
             headers={"Content-Type": "application/json"},
         )
-        SigV4Auth(self._creds, "ecs", self.region).add_auth(req)
+        self._creds.sign(req, self.region)
         return {k: str(v) for k, v in req.headers.items()}

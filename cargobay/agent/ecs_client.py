@@ -6,10 +6,10 @@ The hot path, SubmitTaskStateChange and SubmitContainerStateChange (two per task
 serialized (and checked against the model) by botocore's own json serializer, signed
 by its SigV4 signer and sent over the agent's asyncio connections: a botocore client
 call costs about 1.3 ms of CPU and a thread hop, which was a third of what the agent
-spent per task.  The agent signs with its own credentials
-(the bootstrap root keys until instance profiles issue real ones); they are never passed to a
-task.  Errors come back as :class:`ApiError` (the service answered: ``code`` is AWS's)
-or :class:`Unreachable` (no answer: retry later).
+spent per task.  The agent signs with its own credentials (:mod:`cargobay.agent.credentials`:
+botocore's chain, else the bootstrap root keys), re-read before each signing; they are
+never passed to a task.  Errors come back as :class:`ApiError` (the service answered:
+``code`` is AWS's) or :class:`Unreachable` (no answer: retry later).
 """
 
 from __future__ import annotations
@@ -22,19 +22,11 @@ from typing import Any
 import botocore.config
 import botocore.exceptions
 import botocore.serialize
-import botocore.session
 import orjson
-from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
+from cargobay.agent.credentials import AgentCredentials
 from cargobay.agent.http_client import ConnectionPool
-from cargobay.config import Config
-
-#: the agent signs with the bootstrap root keys (CARGOBAY_ROOT_ACCESS_KEY_ID / _SECRET_ACCESS_KEY,
-#: default test/test) until instance-profile credentials exist
-AGENT_ACCESS_KEY = Config().root_access_key_id
-AGENT_SECRET_KEY = Config().root_secret_access_key
 
 #: operations sent without the botocore client (see the module docstring)
 FAST_OPERATIONS = {
@@ -59,15 +51,14 @@ class Unreachable(Exception):
     """The service did not answer (down, restarting, refused the connection)."""
 
 
-def make_client(service: str, endpoint: str, region: str, *, timeout: float = 30.0) -> Any:
-    session = botocore.session.Session()
-    return session.create_client(
+def make_client(
+    service: str, endpoint: str, region: str, creds: AgentCredentials, *, timeout: float = 30.0
+) -> Any:
+    return creds.client(
         service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=AGENT_ACCESS_KEY,
-        aws_secret_access_key=AGENT_SECRET_KEY,
-        config=botocore.config.Config(
+        endpoint,
+        region,
+        botocore.config.Config(
             retries={"max_attempts": 1},
             connect_timeout=5,
             read_timeout=timeout,
@@ -80,17 +71,19 @@ def make_client(service: str, endpoint: str, region: str, *, timeout: float = 30
 class EcsApi:
     """Async calls to ECS (and S3 for environment files) at ``endpoint``."""
 
-    def __init__(self, endpoint: str, region: str, *, workers: int = 8) -> None:
+    def __init__(
+        self, endpoint: str, region: str, creds: AgentCredentials, *, workers: int = 8
+    ) -> None:
         self.endpoint = endpoint
         self.region = region
+        self.creds = creds
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecs-api")
-        self._ecs = make_client("ecs", endpoint, region)
+        self._ecs = make_client("ecs", endpoint, region, creds)
         self._s3: Any = None
         self._model = self._ecs.meta.service_model
         self._serializer = botocore.serialize.create_serializer(
             "json", include_validation=True, timestamp_precision="millisecond"
         )
-        self._signer = SigV4Auth(Credentials(AGENT_ACCESS_KEY, AGENT_SECRET_KEY), "ecs", region)
         self._pool: ConnectionPool | None = None
 
     async def call(self, operation: str, **params: Any) -> dict[str, Any]:
@@ -112,7 +105,7 @@ class EcsApi:
             data=body,
             headers=dict(req["headers"]),
         )
-        self._signer.add_auth(aws)
+        self.creds.sign(aws, self.region)
         headers = {k: str(v) for k, v in aws.headers.items()}
         if self._pool is None:
             self._pool = ConnectionPool(self.endpoint)
@@ -138,7 +131,7 @@ class EcsApi:
 
         bucket, key = split_s3_arn(arn)
         if self._s3 is None:
-            self._s3 = make_client("s3", self.endpoint, self.region)
+            self._s3 = make_client("s3", self.endpoint, self.region, self.creds)
         resp = await self._run(self._s3.get_object, Bucket=bucket, Key=key)
         body = resp["Body"]
         data: bytes = await asyncio.get_running_loop().run_in_executor(self._threads, body.read)

@@ -4,7 +4,9 @@ The agent starts with the control plane's background loops and talks to it over 
 its own endpoint, exactly as a separate ``cargobay agent`` would; its first
 registration attempts run while the server is still binding its port and are retried
 (bounded backoff) until it answers.  It registers in the cluster ``default`` (created
-when absent) and echoes its tasks' log lines to stdout.
+when absent) and echoes its tasks' log lines to stdout.  It signs with the root keys
+(the operator's own machine) unless CARGOBAY_AGENT_USE_ENV_CREDENTIALS=1, when it takes
+botocore's credential chain like ``cargobay agent``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import os
 
 from cargobay.agent.agent import Agent, AgentConfig
+from cargobay.agent.credentials import USE_ENV_FLAG
 from cargobay.app import App
 from cargobay.config import Config
 
@@ -36,6 +39,8 @@ def agent_config_for(config: Config) -> AgentConfig:
         data_dir=os.path.join(config.data_dir, "agent") if config.data_dir else None,
         region=config.region,
         echo_logs=True,
+        # the operator's own machine: the root keys, unless asked otherwise
+        credential_chain=os.environ.get(USE_ENV_FLAG) == "1",
     )
 
 

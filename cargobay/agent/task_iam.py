@@ -29,12 +29,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
-from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from cargobay.agent.assignment import Assignment
-from cargobay.agent.ecs_client import AGENT_ACCESS_KEY, AGENT_SECRET_KEY, Unreachable
+from cargobay.agent.credentials import AgentCredentials
+from cargobay.agent.ecs_client import Unreachable
 from cargobay.agent.http_client import HttpConnection
 from cargobay.clock import Clock
 
@@ -68,13 +67,13 @@ class PlaneRefused(Exception):
 class ControlPlane:
     """Signed JSON POSTs to the control plane's ``/_cargobay/ecs/agent/…`` endpoints."""
 
-    def __init__(self, endpoint: str, region: str) -> None:
+    def __init__(self, endpoint: str, region: str, creds: AgentCredentials) -> None:
         parts = urlsplit(endpoint)
         self.endpoint = endpoint.rstrip("/")
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.region = region
-        self._creds = Credentials(AGENT_ACCESS_KEY, AGENT_SECRET_KEY)
+        self._creds = creds
 
     async def post(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = orjson.dumps(body)
@@ -84,7 +83,7 @@ class ControlPlane:
             data=payload,
             headers={"Content-Type": "application/json"},
         )
-        SigV4Auth(self._creds, "ecs", self.region).add_auth(req)
+        self._creds.sign(req, self.region)
         headers = {k: str(v) for k, v in req.headers.items()}
         conn = HttpConnection(self.host, self.port)
         try:
