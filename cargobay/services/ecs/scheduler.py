@@ -266,12 +266,15 @@ class SchedulerOps(EcsBase):
         states = self._index.of(skey)
         stale: list[TaskState] | None = None
         for st in states.values():
-            if st.last_status == "STOPPED":
-                if now - float(st.stopped_at or now) > tasks.STOPPED_RETENTION:
-                    stale = [*(stale or []), st]
-            elif (st.checked and st.last_status == "RUNNING" and st.desired == "RUNNING"
-                  and st.health != "HEALTHY"):
-                stale = [*(stale or []), st]  # its health is written by the agent channel
+            if (st.last_status == "STOPPED"
+                and now - float(st.stopped_at or now) > tasks.STOPPED_RETENTION) or (
+                # not HEALTHY yet: its health is written by the agent channel, read it
+                st.checked and st.last_status == "RUNNING" and st.desired == "RUNNING"
+                and st.health != "HEALTHY"
+            ):
+                if stale is None:
+                    stale = []
+                stale.append(st)
         for st in stale or []:
             if st.last_status == "STOPPED":
                 self._index.forget(skey, st.task_id)
