@@ -94,7 +94,7 @@ class AsgiApp:
         allowed ``ecs:Poll`` on the instance it names (the same check as the agent's
         credentials endpoint), then served."""
         from cargobay.services.ecs.agent_credentials import AgentRequestError
-        from cargobay.services.ecs.agent_credentials import _check_caller as check_caller
+        from cargobay.services.ecs.agent_credentials import check_caller
 
         try:
             identity = self.app.authorizer.authenticate_request(req, "ecs")

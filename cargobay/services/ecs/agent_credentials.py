@@ -121,7 +121,7 @@ def _task_of(app: App, req: HttpRequest, body: Doc, *, stopped_ok: bool = False)
     """The task named in ``body``, placed on the caller's instance and not STOPPED."""
     instance_arn, task_arn = body["containerInstanceArn"], body["taskArn"]
     identity = app.authorizer.authenticate_request(req, "ecs")
-    _check_caller(app, identity, instance_arn)
+    check_caller(app, identity, instance_arn)
     ikey, tkey = _key(instance_arn, "container-instance"), _key(task_arn, "task")
     task = app.store.get(tasks.TABLE, tkey) if tkey is not None else None
     if task is None or ikey is None or task.get("_instanceKey") != ikey:
@@ -133,7 +133,7 @@ def _task_of(app: App, req: HttpRequest, body: Doc, *, stopped_ok: bool = False)
     return task
 
 
-def _check_caller(app: App, identity: Identity, instance_arn: str) -> None:
+def check_caller(app: App, identity: Identity, instance_arn: str) -> None:
     if identity.is_root or app.authorizer.mode != "enforce":
         return
     facts = global_keys(identity, region=app.config.region, clock=app.clock)
