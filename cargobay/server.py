@@ -93,8 +93,7 @@ class AsgiApp:
         """The agents' long poll: SigV4-verified like an ECS API call, and the caller
         allowed ``ecs:Poll`` on the instance it names (the same check as the agent's
         credentials endpoint), then served."""
-        from cargobay.services.ecs.agent_credentials import AgentRequestError
-        from cargobay.services.ecs.agent_credentials import check_caller
+        from cargobay.services.ecs.agent_credentials import AgentRequestError, check_caller
 
         try:
             identity = self.app.authorizer.authenticate_request(req, "ecs")
