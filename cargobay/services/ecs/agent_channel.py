@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from cargobay.protocol.http import HttpRequest, HttpResponse
-from cargobay.services.ecs import arns, placement_index
+from cargobay.services.ecs import arns, placement_index, service_tasks
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.task_lifecycle import task_health
@@ -228,6 +228,7 @@ class AgentChannel:
             if changed:
                 task["version"] = int(task.get("version", 0)) + 1
                 store.put(tasks.TABLE, f"{prefix}/{task_id}", task)
+                service_tasks.observe(store, task)  # the scheduler sees health change
 
     async def _wait(self, key: str, seconds: float) -> None:
         """Until :meth:`notify` for ``key``, or ``seconds`` on the app's clock."""
