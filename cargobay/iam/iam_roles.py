@@ -3,11 +3,10 @@ attached managed policies; tags."""
 
 from __future__ import annotations
 
+from cargobay.iam import entity_policies as ep
 from cargobay.iam import iam_store
-from cargobay.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from cargobay.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
 from cargobay.iam.iam_base import (
-    INLINE_SIZE_ROLE,
-    MANAGED_PER_ENTITY,
     TRUST_POLICY_SIZE,
     Doc,
     IamBase,
@@ -17,7 +16,6 @@ from cargobay.iam.iam_base import (
     policy_size,
     tags_of,
 )
-from cargobay.iam.iam_policies import attach, detach
 from cargobay.iam.names import ROLE_ID_PREFIX, iam_arn, unique_id
 from cargobay.protocol.base import RequestContext
 
@@ -120,69 +118,29 @@ class RoleOps(IamBase):
         self.store.delete(iam_store.ROLES, self.key(ctx, doc["RoleName"]))
         return {}
 
-    # -- inline policies ---------------------------------------------------------------
+    # -- inline and managed policies (entity_policies: the same for roles and users) -----
 
     def put_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.role(ctx, req["RoleName"])
-        self.check_document(ctx, req["PolicyDocument"], "identity")
-        inline = dict(doc["InlinePolicies"])
-        inline[req["PolicyName"]] = req["PolicyDocument"]
-        if sum(policy_size(t) for t in inline.values()) > INLINE_SIZE_ROLE:
-            raise LimitExceeded(
-                f"Maximum policy size of {INLINE_SIZE_ROLE} bytes exceeded for role "
-                f"{doc['RoleName']}"
-            )
-        doc["InlinePolicies"] = inline
-        self._put_role(ctx, doc)
-        return {}
+        return ep.put_inline(self, ctx, ep.ROLE, doc, req, lambda d: self._put_role(ctx, d))
 
     def get_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.role(ctx, req["RoleName"])
-        text = doc["InlinePolicies"].get(req["PolicyName"])
-        if text is None:
-            raise NoSuchEntity(f"The role policy with name {req['PolicyName']} cannot be found.")
-        return {
-            "RoleName": doc["RoleName"],
-            "PolicyName": req["PolicyName"],
-            "PolicyDocument": encode_document(text),
-        }
+        return ep.get_inline(ep.ROLE, self.role(ctx, req["RoleName"]), req)
 
     def delete_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.role(ctx, req["RoleName"])
-        if req["PolicyName"] not in doc["InlinePolicies"]:
-            raise NoSuchEntity(f"The role policy with name {req['PolicyName']} cannot be found.")
-        del doc["InlinePolicies"][req["PolicyName"]]
-        self._put_role(ctx, doc)
-        return {}
+        return ep.delete_inline(ep.ROLE, doc, req, lambda d: self._put_role(ctx, d))
 
     def list_role_policies(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.role(ctx, req["RoleName"])
-        chunk, extra = page(sorted(doc["InlinePolicies"]), req, lambda n: str(n))
-        return {"PolicyNames": chunk, **extra}
-
-    # -- managed policies --------------------------------------------------------------
+        return ep.list_inline(self.role(ctx, req["RoleName"]), req)
 
     def attach_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.role(ctx, req["RoleName"])
-        if req["PolicyArn"] in doc["AttachedPolicies"]:
-            return {}
-        if len(doc["AttachedPolicies"]) >= MANAGED_PER_ENTITY:
-            raise LimitExceeded(f"Cannot exceed quota for PoliciesPerRole: {MANAGED_PER_ENTITY}")
-        with self.store.batch():
-            attach(self, ctx, req["PolicyArn"])
-            doc["AttachedPolicies"].append(req["PolicyArn"])
-            self._put_role(ctx, doc)
-        return {}
+        return ep.attach_managed(self, ctx, ep.ROLE, doc, req, lambda d: self._put_role(ctx, d))
 
     def detach_role_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.role(ctx, req["RoleName"])
-        if req["PolicyArn"] not in doc["AttachedPolicies"]:
-            raise NoSuchEntity(f"Policy {req['PolicyArn']} was not found.")
-        with self.store.batch():
-            detach(self, ctx, req["PolicyArn"])
-            doc["AttachedPolicies"].remove(req["PolicyArn"])
-            self._put_role(ctx, doc)
-        return {}
+        return ep.detach_managed(self, ctx, doc, req, lambda d: self._put_role(ctx, d))
 
     def list_attached_role_policies(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.role(ctx, req["RoleName"])

@@ -6,6 +6,7 @@ credentials (root, a role session) they need a ``UserName``.
 
 from __future__ import annotations
 
+from cargobay.iam import entity_policies as ep
 from cargobay.iam import iam_store
 from cargobay.iam.credentials import USER, Identity
 from cargobay.iam.errors import (
@@ -17,17 +18,12 @@ from cargobay.iam.errors import (
 )
 from cargobay.iam.iam_base import (
     ACCESS_KEYS_PER_USER,
-    INLINE_SIZE_USER,
-    MANAGED_PER_ENTITY,
     Doc,
     IamBase,
-    encode_document,
     merge_tags,
     page,
-    policy_size,
     tags_of,
 )
-from cargobay.iam.iam_policies import attach, detach
 from cargobay.iam.names import (
     LONG_TERM_KEY_PREFIX,
     USER_ID_PREFIX,
@@ -176,69 +172,29 @@ class UserOps(IamBase):
             "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"},
         }
 
-    # -- inline policies ---------------------------------------------------------------
+    # -- inline and managed policies (entity_policies: the same for roles and users) -----
 
     def put_user_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.user(ctx, req["UserName"])
-        self.check_document(ctx, req["PolicyDocument"], "identity")
-        inline = dict(doc["InlinePolicies"])
-        inline[req["PolicyName"]] = req["PolicyDocument"]
-        if sum(policy_size(t) for t in inline.values()) > INLINE_SIZE_USER:
-            raise LimitExceeded(
-                f"Maximum policy size of {INLINE_SIZE_USER} bytes exceeded for user "
-                f"{doc['UserName']}"
-            )
-        doc["InlinePolicies"] = inline
-        self._put_user(ctx, doc)
-        return {}
+        return ep.put_inline(self, ctx, ep.USER, doc, req, lambda d: self._put_user(ctx, d))
 
     def get_user_policy(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.user(ctx, req["UserName"])
-        text = doc["InlinePolicies"].get(req["PolicyName"])
-        if text is None:
-            raise NoSuchEntity(f"The user policy with name {req['PolicyName']} cannot be found.")
-        return {
-            "UserName": doc["UserName"],
-            "PolicyName": req["PolicyName"],
-            "PolicyDocument": encode_document(text),
-        }
+        return ep.get_inline(ep.USER, self.user(ctx, req["UserName"]), req)
 
     def delete_user_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.user(ctx, req["UserName"])
-        if req["PolicyName"] not in doc["InlinePolicies"]:
-            raise NoSuchEntity(f"The user policy with name {req['PolicyName']} cannot be found.")
-        del doc["InlinePolicies"][req["PolicyName"]]
-        self._put_user(ctx, doc)
-        return {}
+        return ep.delete_inline(ep.USER, doc, req, lambda d: self._put_user(ctx, d))
 
     def list_user_policies(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.user(ctx, req["UserName"])
-        chunk, extra = page(sorted(doc["InlinePolicies"]), req, lambda n: str(n))
-        return {"PolicyNames": chunk, **extra}
-
-    # -- managed policies --------------------------------------------------------------
+        return ep.list_inline(self.user(ctx, req["UserName"]), req)
 
     def attach_user_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.user(ctx, req["UserName"])
-        if req["PolicyArn"] in doc["AttachedPolicies"]:
-            return {}
-        if len(doc["AttachedPolicies"]) >= MANAGED_PER_ENTITY:
-            raise LimitExceeded(f"Cannot exceed quota for PoliciesPerUser: {MANAGED_PER_ENTITY}")
-        with self.store.batch():
-            attach(self, ctx, req["PolicyArn"])
-            doc["AttachedPolicies"].append(req["PolicyArn"])
-            self._put_user(ctx, doc)
-        return {}
+        return ep.attach_managed(self, ctx, ep.USER, doc, req, lambda d: self._put_user(ctx, d))
 
     def detach_user_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.user(ctx, req["UserName"])
-        if req["PolicyArn"] not in doc["AttachedPolicies"]:
-            raise NoSuchEntity(f"Policy {req['PolicyArn']} was not found.")
-        with self.store.batch():
-            detach(self, ctx, req["PolicyArn"])
-            doc["AttachedPolicies"].remove(req["PolicyArn"])
-            self._put_user(ctx, doc)
-        return {}
+        return ep.detach_managed(self, ctx, doc, req, lambda d: self._put_user(ctx, d))
 
     def list_attached_user_policies(self, ctx: RequestContext, req: Doc) -> Doc:
         doc = self.user(ctx, req["UserName"])
