@@ -10,11 +10,12 @@ timers replay in milliseconds and every run is the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -36,6 +37,25 @@ class Clock(Protocol):
 def utc_datetime(clock: Clock) -> datetime:
     """The clock's current time as an aware UTC datetime."""
     return datetime.fromtimestamp(clock.now(), tz=UTC)
+
+
+async def wait_event(clock: Clock, event: asyncio.Event, seconds: float | None) -> bool:
+    """Wait until ``event`` is set or ``seconds`` pass on ``clock`` (None: no limit).
+
+    True if the event was set.  The loser of the race is cancelled and awaited, so
+    nothing is left pending on the clock."""
+    waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(event.wait())]
+    if seconds is not None:
+        waits.append(asyncio.ensure_future(clock.sleep(seconds)))
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+        for w in waits:
+            with contextlib.suppress(asyncio.CancelledError):
+                await w
+    return event.is_set()
 
 
 def perf_counter() -> float:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from cargobay.clock import wait_event
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.services.ecs import arns, placement_index, service_tasks
 from cargobay.services.ecs import instance_store as instances
@@ -235,13 +236,7 @@ class AgentChannel:
         event = self._events.get(key)
         if event is None:
             event = self._events[key] = asyncio.Event()
-        waiter = asyncio.ensure_future(event.wait())
-        sleeper = asyncio.ensure_future(self.app.clock.sleep(seconds))
-        try:
-            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            sleeper.cancel()
+        await wait_event(self.app.clock, event, seconds)
 
     def _answer(self, key: str, doc: Doc) -> Doc:
         """The instance's whole desired set (docs/agent-protocol.md §2).

@@ -28,13 +28,13 @@ writes "(service NAME) is unable to consistently start tasks successfully.".
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from cargobay.clock import wait_event
 from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import (
     circuit_breaker,
@@ -204,16 +204,7 @@ class SchedulerOps(EcsBase):
 
     async def _nap(self, seconds: float) -> None:
         assert self._wake is not None
-        waiter = asyncio.ensure_future(self._wake.wait())
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        try:
-            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            sleeper.cancel()
-            for f in (waiter, sleeper):
-                with contextlib.suppress(asyncio.CancelledError):
-                    await f
+        await wait_event(self.clock, self._wake, seconds)
 
     def _take_dirty(self) -> set[str]:
         out = self._index.dirty | self._pending

@@ -17,6 +17,7 @@ import heapq
 import logging
 from typing import TYPE_CHECKING, Any
 
+from cargobay.clock import wait_event
 from cargobay.services.events import names
 from cargobay.services.events.envelope import make_event
 from cargobay.services.events.names import BusRef
@@ -118,14 +119,7 @@ class Scheduler:
 
     async def _sleep(self, seconds: float | None) -> None:
         assert self._wake is not None
-        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
-        if seconds is not None:
-            waits.append(asyncio.ensure_future(self.svc.clock.sleep(seconds)))
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waits:
-                w.cancel()
+        await wait_event(self.svc.clock, self._wake, seconds)
 
     def _fire(self, key: str, t: float) -> None:
         store = self.svc.store

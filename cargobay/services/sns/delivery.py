@@ -19,6 +19,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
+from cargobay.clock import wait_event
 from cargobay.services.sns import delivery_policy, http_client
 from cargobay.services.sns.names import OUTBOX
 
@@ -103,14 +104,7 @@ class Deliveries:
 
     async def _sleep(self, seconds: float | None) -> None:
         assert self._wake is not None
-        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
-        if seconds is not None:
-            waits.append(asyncio.ensure_future(self.svc.clock.sleep(seconds)))
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waits:
-                w.cancel()
+        await wait_event(self.svc.clock, self._wake, seconds)
 
     async def _send(self, key: str) -> None:
         job = self._jobs.get(key)

@@ -9,11 +9,11 @@ every send sets, and re-checks when the next delayed or in-flight message is due
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from typing import Any
 
+from cargobay.clock import wait_event
 from cargobay.protocol.base import RequestContext
 from cargobay.services.sqs.errors import OverLimit, invalid_value
 from cargobay.services.sqs.fifo import check_token
@@ -99,13 +99,7 @@ class ReceiveOps(RedriveOps):
     async def _pause(self, st: QueueState, seconds: float) -> None:
         """Sleep on the app clock until ``seconds`` pass or the queue is woken."""
         event = st.waiter()
-        woken = asyncio.ensure_future(event.wait())
-        slept = asyncio.ensure_future(self.clock.sleep(seconds))
-        try:
-            await asyncio.wait({woken, slept}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            woken.cancel()
-            slept.cancel()
+        await wait_event(self.clock, event, seconds)
 
     def _receive_now(
         self, st: QueueState, n: int, visibility: int | None, attempt: str | None

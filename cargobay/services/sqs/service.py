@@ -13,6 +13,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from cargobay.clock import wait_event
 from cargobay.services.sqs import queue_store as qs
 from cargobay.services.sqs.errors import register_shapes
 from cargobay.services.sqs.messages import SendOps
@@ -81,14 +82,8 @@ class SqsService(QueueOps, SendOps, ReceiveOps, VisibilityOps, TagOps, MoveTaskO
     async def _sleep(self, seconds: float) -> None:
         kick = self._kick
         assert kick is not None
-        kicked = asyncio.ensure_future(kick.wait())
-        slept = asyncio.ensure_future(self.clock.sleep(seconds))
-        try:
-            await asyncio.wait({kicked, slept}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            kicked.cancel()
-            slept.cancel()
-            kick.clear()
+        await wait_event(self.clock, kick, seconds)
+        kick.clear()
 
     def sweep(self) -> None:
         for st in list(self.queues.values()):

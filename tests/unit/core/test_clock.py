@@ -77,3 +77,22 @@ def test_real_clock_sleeps_and_reads_wall_time() -> None:
     asyncio.run(clock.sleep(0.01))
     assert clock.monotonic() - before >= 0.009
     assert utc_datetime(clock).year >= 2024
+
+
+def test_wait_event_returns_on_the_event_or_the_clock() -> None:
+    from cargobay.clock import wait_event
+
+    async def main() -> tuple[bool, float, bool, float, int]:
+        clock = SimClock(start=0.0)
+        event = asyncio.Event()
+        timed = asyncio.create_task(wait_event(clock, event, 30))
+        await clock.advance(30)
+        by_clock = await timed
+        t1 = clock.now()
+        woken = asyncio.create_task(wait_event(clock, event, 1000))
+        await asyncio.sleep(0)
+        event.set()
+        by_event = await woken
+        return by_clock, t1, by_event, clock.now(), clock.pending()
+
+    assert asyncio.run(main()) == (False, 30.0, True, 30.0, 0)
