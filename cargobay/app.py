@@ -21,6 +21,7 @@ def default_services(app: App) -> dict[str, object]:
     from cargobay.iam.iam_service import IamService
     from cargobay.iam.sts_service import StsService
     from cargobay.services.ecs.service import EcsService
+    from cargobay.services.efs.service import EfsService
     from cargobay.services.events.service import EventsService
     from cargobay.services.secrets.secretsmanager import SecretsManagerService
     from cargobay.services.secrets.ssm import SsmService
@@ -36,6 +37,7 @@ def default_services(app: App) -> dict[str, object]:
         "events": EventsService(app),
         "sqs": SqsService(app),
         "sns": SnsService(app),
+        "efs": EfsService(app),
     }
 
 
