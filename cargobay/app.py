@@ -23,6 +23,7 @@ def default_services(app: App) -> dict[str, object]:
     from cargobay.services.ecs.service import EcsService
     from cargobay.services.efs.service import EfsService
     from cargobay.services.events.service import EventsService
+    from cargobay.services.logs.service import LogsService
     from cargobay.services.secrets.secretsmanager import SecretsManagerService
     from cargobay.services.secrets.ssm import SsmService
     from cargobay.services.sns.service import SnsService
@@ -37,6 +38,7 @@ def default_services(app: App) -> dict[str, object]:
         "events": EventsService(app),
         "sqs": SqsService(app),
         "sns": SnsService(app),
+        "logs": LogsService(app),
         "efs": EfsService(app),
     }
 
