@@ -3,8 +3,9 @@
 It talks to the engine through the docker SDK's low-level ``APIClient`` (``DOCKER_HOST``
 and friends are honoured), running every blocking call in its own thread pool.
 
-- **pull**: an image present on the engine counts as pulled; otherwise the engine is
-  asked to pull it, and a failure becomes CannotPullContainerError in ECS's shape
+- **pull**: an image present on the engine counts as pulled, and is remembered so later
+  tasks skip the check (ECS_IMAGE_PULL_BEHAVIOR ``prefer-cached``; a create that finds it
+  gone pulls again); otherwise the engine is asked to pull it, and a failure becomes CannotPullContainerError in ECS's shape
   (``pull image manifest has been retried 1 time(s): failed to resolve ref <ref>: ...``).
 - **create** maps the spec the way the ECS agent does: entryPoint/command,
   environment, workingDirectory, user, cpu → CpuShares (the agent passes 0 and 1 as 2,
@@ -116,6 +117,9 @@ class DockerRuntime:
         self.api = api
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="docker")
         self._boxes: dict[str, _Box] = {}
+        #: images seen on the engine: pull() skips them (ECS_IMAGE_PULL_BEHAVIOR
+        #: prefer-cached), create() pulls again if one has been removed since
+        self._present: set[str] = set()
         self._events: Any = None
         self._events_thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -129,8 +133,11 @@ class DockerRuntime:
     # -- the Runtime interface ---------------------------------------------------------
 
     async def pull(self, image: str) -> None:
+        if image in self._present:
+            return  # create() finds out if it has gone since, and pulls again
         try:
             await self._call(self.api.inspect_image, image)
+            self._present.add(image)
             return
         except docker.errors.ImageNotFound:
             pass
@@ -145,13 +152,24 @@ class DockerRuntime:
             await self._call(self.api.inspect_image, image)
         except docker.errors.APIError as e:
             raise CannotPullContainerError(pull_failure(image, problem or _explain(e))) from e
+        self._present.add(image)
 
     async def create(self, spec: ContainerSpec) -> ContainerHandle:
         await self._ensure_events()
         config, host = create_arguments(spec)
         try:
             host_config = self.api.create_host_config(**host)
-            resp = await self._call(self.api.create_container, host_config=host_config, **config)
+            try:
+                resp = await self._call(
+                    self.api.create_container, host_config=host_config, **config
+                )
+            except docker.errors.ImageNotFound:
+                # removed from the engine since it was last seen: pull it again, once
+                self._present.discard(spec.image)
+                await self.pull(spec.image)
+                resp = await self._call(
+                    self.api.create_container, host_config=host_config, **config
+                )
         except (docker.errors.APIError, docker.errors.DockerException, ValueError) as e:
             raise CannotCreateContainerError(_explain(e)) from e
         cid = str(resp["Id"])
@@ -224,12 +242,18 @@ class DockerRuntime:
     async def wait(self, handle: ContainerHandle) -> ContainerStatus:
         box = self._box(handle)
         for _ in range(1_000_000):  # bounded: ~ EXIT_POLL_INTERVAL s each
+            following = await self._ensure_events()
+            if following and not box.exited.is_set():
+                # the die event wakes us; inspect only now and then, as a safety net (so
+                # no inspect per container in the busy moments after its start)
+                with contextlib.suppress(TimeoutError):
+                    await wait_for(self.clock, box.exited.wait(), EXIT_POLL_INTERVAL)
             st = await self.status(handle)
             if st.state is ContainerState.EXITED:
                 break
-            await self._ensure_events()
-            with contextlib.suppress(TimeoutError):
-                await wait_for(self.clock, box.exited.wait(), EXIT_POLL_INTERVAL)
+            if not following or box.exited.is_set():  # no events, or a die event the
+                # engine's state does not show yet
+                await self.clock.sleep(EXIT_POLL_INTERVAL if not following else 1.0)
         with contextlib.suppress(TimeoutError):
             await wait_for(self.clock, box.logs_done.wait(), LOG_DRAIN_TIMEOUT)
         return await self.status(handle)
@@ -324,10 +348,11 @@ class DockerRuntime:
             if e.status_code != 409:  # 409: not running any more
                 raise CannotStopContainerError(_explain(e)) from e
 
-    async def _ensure_events(self) -> None:
-        """Follow the engine's ``die`` events (subscribed before this returns)."""
+    async def _ensure_events(self) -> bool:
+        """Follow the engine's ``die`` events (subscribed before this returns); False if
+        the engine refuses to stream them."""
         if self._events_thread is not None and self._events_thread.is_alive():
-            return
+            return True
         loop = asyncio.get_running_loop()
         self._loop = loop
         try:
@@ -336,12 +361,13 @@ class DockerRuntime:
             )
         except docker.errors.APIError as e:
             log.warning("docker events unavailable (%s): polling only", _explain(e))
-            return
+            return False
         self._events = stream
         self._events_thread = threading.Thread(
             target=self._follow_events, args=(stream, loop), name="docker-events", daemon=True
         )
         self._events_thread.start()
+        return True
 
     def _follow_events(self, stream: Iterator[dict[str, Any]], loop: Any) -> None:
         try:
@@ -444,6 +470,8 @@ def create_arguments(spec: ContainerSpec) -> tuple[dict[str, Any], dict[str, Any
         host["mem_limit"] = spec.memory << 20
     if spec.memory_reservation is not None:
         host["mem_reservation"] = spec.memory_reservation << 20
+    if spec.nano_cpus:
+        host["nano_cpus"] = spec.nano_cpus
     return config, host
 
 
