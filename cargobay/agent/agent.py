@@ -44,6 +44,7 @@ from cargobay.agent.runtime import DEFAULT_STOP_TIMEOUT, ContainerHandle, Contai
 from cargobay.agent.state import AgentState, StateFile, TaskRecord
 from cargobay.agent.task_iam import ControlPlane, TaskIam
 from cargobay.agent.task_runner import RunnerContext, TaskRunner
+from cargobay.agent.usage_sampler import UsageSampler
 from cargobay.clock import Clock, RealClock
 
 log = logging.getLogger("cargobay.agent")
@@ -133,6 +134,8 @@ class Agent:
         self._background: list[asyncio.Task[None]] = []
         self._closed = False
         self._log_dir: str | None = None
+        #: real CPU and memory use of the running tasks, sent on the poll (``usage``)
+        self.usage = UsageSampler(lambda: self.runtime, self.clock)
 
     @property
     def instance_arn(self) -> str | None:
@@ -256,6 +259,7 @@ class Agent:
         self._closed = True
         for t in self._background:
             t.cancel()
+        self.usage.close()
         stop_tasks = self.runtime is not None and getattr(self.runtime, "adopt", None) is None
         if stop_tasks:
             for r in self.runners.values():
@@ -307,6 +311,7 @@ class Agent:
                 "version": self.version,
                 "wait": self.config.poll_wait,
                 "health": self.health_map(),
+                "usage": self.usage.report(self.runners),
             }
             poll = asyncio.ensure_future(
                 self.channel.poll(body, timeout=self.config.poll_wait + POLL_GRACE)

@@ -28,6 +28,8 @@ from cargobay.services.ecs import arns, placement_index, service_tasks
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.task_lifecycle import task_health
+from cargobay.services.ecs.usage_samples import UsageSamples
+from cargobay.services.efs.mounts import assignment_volumes
 
 if TYPE_CHECKING:
     from cargobay.app import App
@@ -64,6 +66,8 @@ class AgentChannel:
         self._polling: Counter[str] = Counter()
         #: per instance key: task id -> the fixed part of its poll item (_answer)
         self._items: dict[str, dict[str, Doc]] = {}
+        #: the tasks' CPU and memory use the agents report (``usage``), for the metrics
+        self.usage = UsageSamples()
 
     # -- for the control plane --------------------------------------------------------
 
@@ -126,7 +130,7 @@ class AgentChannel:
         wait = body.get("wait", MAX_HOLD)
         if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
             raise _bad("wait must be a number of seconds, 0 or more.")
-        for member in ("health", "instanceHealth"):
+        for member in ("health", "instanceHealth", "usage"):
             if member in body and not isinstance(body[member], dict | list):
                 raise _bad(f"{member} has the wrong shape.")
         if "cluster" in body and not isinstance(body["cluster"], str):
@@ -179,6 +183,18 @@ class AgentChannel:
             health = body.get("health")
             if isinstance(health, dict):
                 self._task_health(key, doc, health)
+        usage = body.get("usage")
+        if isinstance(usage, dict):
+            self._task_usage(key, doc, usage, now)
+
+    def _task_usage(self, key: str, inst: Doc, usage: Doc, now: float) -> None:
+        """Keep the CPU and memory use of the instance's own tasks (metrics_publisher)."""
+        prefix = key.rsplit("/", 1)[0]
+        held = inst.get("_tasks", {})
+        for task_arn, sample in usage.items():
+            task_id = str(task_arn).rsplit("/", 1)[-1]
+            if task_id in held:
+                self.usage.record(f"{prefix}/{task_id}", sample, now)
 
     @staticmethod
     def _instance_health(doc: Doc, reports: Any, now: float) -> None:
@@ -261,7 +277,7 @@ class AgentChannel:
                 task = store.get(tasks.TABLE, f"{prefix}/{task_id}")
                 if task is None or task["lastStatus"] == "STOPPED":
                     continue
-                fixed = _fixed(task)
+                fixed = _fixed(task) | assignment_volumes(self.app, task)
                 desired = task["desiredStatus"]
                 stop = {
                     "stopReason": task.get("stoppedReason", ""),

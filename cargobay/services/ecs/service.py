@@ -1,6 +1,7 @@
 """Amazon ECS (json 1.1): one class, its operations grouped by resource in mixins.
 
-Background loops (agent liveness, the service scheduler) start with the server
+Background loops (agent liveness, the service scheduler, the CloudWatch metrics
+publisher) start with the server
 (``start``) and stop with it.
 """
 
@@ -15,6 +16,7 @@ from cargobay.services.ecs import agent_credentials
 from cargobay.services.ecs.account_settings import AccountSettingOps
 from cargobay.services.ecs.clusters import ClusterOps
 from cargobay.services.ecs.instances import InstanceOps
+from cargobay.services.ecs.metrics_publisher import MetricsPublisher
 from cargobay.services.ecs.services import ServiceOps
 from cargobay.services.ecs.tags import TagOps
 from cargobay.services.ecs.task_definitions import TaskDefinitionOps
@@ -39,12 +41,18 @@ class EcsService(
         self.clock = app.clock
         self._loops: list[asyncio.Task[None]] = []
         self.init_scheduler()
+        #: CPUUtilization & co. to CloudWatch once a minute (metrics_publisher)
+        self.metrics = MetricsPublisher(app, self._running_count)
 
     async def start(self) -> None:
         self._loops = [
             asyncio.create_task(self.liveness_loop(), name="ecs-liveness"),
             asyncio.create_task(self.scheduler_loop(), name="ecs-scheduler"),
+            asyncio.create_task(self.metrics.run(), name="ecs-metrics"),
         ]
+
+    def _running_count(self, service_key: str) -> int:
+        return sum(1 for t in self._index.of(service_key).values() if t.last_status == "RUNNING")
 
     async def stop(self) -> None:
         for t in self._loops:
