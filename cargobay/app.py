@@ -20,6 +20,10 @@ def default_services(app: App) -> dict[str, object]:
     """Every service cargobay serves, by botocore service name."""
     from cargobay.iam.iam_service import IamService
     from cargobay.iam.sts_service import StsService
+    from cargobay.services.application_autoscaling.service import (
+        ApplicationAutoScalingService,
+    )
+    from cargobay.services.autoscaling.service import AutoScalingService
     from cargobay.services.ecs.service import EcsService
     from cargobay.services.efs.service import EfsService
     from cargobay.services.events.service import EventsService
@@ -38,8 +42,10 @@ def default_services(app: App) -> dict[str, object]:
         "events": EventsService(app),
         "sqs": SqsService(app),
         "sns": SnsService(app),
+        "autoscaling": AutoScalingService(app),
         "logs": LogsService(app),
         "efs": EfsService(app),
+        "application-autoscaling": ApplicationAutoScalingService(app),
     }
 
 

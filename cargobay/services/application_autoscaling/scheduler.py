@@ -1,0 +1,152 @@
+"""Running scheduled actions on the app clock.
+
+Each action fires at the times schedule_expr.next_fire gives; its last firing is kept
+on the action (``_lastFired``) so a restart neither repeats nor back-fills firings.  A
+firing sets the target's MinCapacity/MaxCapacity and, if the current capacity is then
+below the minimum or above the maximum, scales to it (User Guide, "Scheduled scaling":
+"If current capacity is less than the specified minimum capacity, Application Auto
+Scaling scales out to the specified minimum capacity; if greater than the maximum, it
+scales in to the maximum").  With ScheduledScalingSuspended nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from typing import TYPE_CHECKING, Any
+
+from cargobay.clock import wait_event
+from cargobay.services.application_autoscaling import activities, names, schedule_expr
+
+if TYPE_CHECKING:
+    from cargobay.services.application_autoscaling.service import ApplicationAutoScalingService
+
+log = logging.getLogger("cargobay.application_autoscaling.scheduler")
+
+Doc = dict[str, Any]
+
+
+class ActionScheduler:
+    def __init__(self, svc: ApplicationAutoScalingService) -> None:
+        self.svc = svc
+        self._next: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.fired = 0
+
+    def reset(self) -> None:
+        self._next.clear()
+        self._heap.clear()
+
+    async def start(self) -> None:
+        self.reset()
+        for key, doc in self.svc.store.scan(names.SCHEDULED):
+            self._plan(key, doc)
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="aas-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+        self._wake = None
+
+    def refresh(self, key: str) -> None:
+        """An action was put or deleted."""
+        self._next.pop(key, None)
+        doc = self.svc.store.get(names.SCHEDULED, key)
+        if doc is not None:
+            self._plan(key, doc)
+        if self._wake is not None:
+            self._wake.set()
+
+    def next_firing(self, key: str) -> float | None:
+        return self._next.get(key)
+
+    def _plan(self, key: str, doc: Doc, after: float | None = None) -> None:
+        try:
+            expr = schedule_expr.parse(doc["Schedule"])
+            tz = schedule_expr.zone(doc.get("Timezone"))
+        except schedule_expr.ExpressionError:
+            return
+        now = self.svc.clock.now()
+        since = max(after if after is not None else now, float(doc.get("_lastFired", 0)))
+        start = doc.get("StartTime")
+        anchor = float(start) if start is not None else float(doc.get("_anchor", now))
+        t = schedule_expr.next_fire(expr, tz, anchor, since, start, doc.get("EndTime"))
+        if t is None:
+            return
+        self._next[key] = t
+        heapq.heappush(self._heap, (t, key))
+
+    async def _run(self) -> None:
+        clock = self.svc.clock
+        while True:
+            assert self._wake is not None
+            self._wake.clear()
+            now = clock.now()
+            due: list[tuple[float, str]] = []
+            while self._heap and self._heap[0][0] <= now:
+                t, key = heapq.heappop(self._heap)
+                if self._next.get(key) != t:
+                    continue  # stale: the action changed since
+                del self._next[key]
+                due.append((t, key))
+            for t, key in due:
+                try:
+                    await self._fire(key, t)
+                except Exception:
+                    log.exception("scheduled action %s failed", key)
+            if due:
+                continue
+            wait = self._heap[0][0] - now if self._heap else None
+            await wait_event(clock, self._wake, wait)
+
+    async def _fire(self, key: str, t: float) -> None:
+        store = self.svc.store
+        doc = store.get(names.SCHEDULED, key)
+        if doc is None:
+            return
+        doc["_lastFired"] = t
+        store.put(names.SCHEDULED, key, doc)
+        self._plan(key, doc, after=t)
+        self.fired += 1
+        ref = names.split_key(key)
+        async with self.svc.scaling_lock:
+            target = store.get(names.TARGETS, ref.key)
+            if target is None or (target.get("SuspendedState") or {}).get(
+                    "ScheduledScalingSuspended"):
+                return
+            await self._carry_out(ref, target, doc)
+
+    async def _carry_out(self, ref: names.TargetRef, target: Doc, doc: Doc) -> None:
+        action = doc.get("ScalableTargetAction") or {}
+        low = action.get("MinCapacity")
+        high = action.get("MaxCapacity")
+        new_low = int(low) if low is not None else int(target["MinCapacity"])
+        new_high = int(high) if high is not None else int(target["MaxCapacity"])
+        if new_low > new_high:
+            if low is None:
+                new_low = new_high
+            else:
+                new_high = new_low
+        now = self.svc.clock.now()
+        cause = f"scheduled action name {doc['ScheduledActionName']} was triggered"
+        target["MinCapacity"], target["MaxCapacity"] = new_low, new_high
+        self.svc.store.put(names.TARGETS, ref.key, target)
+        change = f"min capacity to {new_low} and max capacity to {new_high}"
+        activities.record(self.svc.store, ref, now, description=f"Setting {change}",
+                          cause=cause, status="Successful",
+                          message=f"Successfully set {change}")
+        service = await self.svc.ecs_service(ref)
+        if service is None:
+            return
+        current = int(service["desiredCount"])
+        wanted = min(max(current, new_low), new_high)
+        if wanted != current:
+            await self.svc.change_capacity(ref, target, current, wanted, cause, now)
