@@ -13,8 +13,10 @@ RUNNING (or later).  Also reported: the
 server's own view, ``startedAt - createdAt``.
 
 For Docker the same containers (same image, command, memory limit, host network) are
-then started with plain ``docker run -d`` by C threads: latency is the time the
-command takes (it returns once the container started).  Overhead = cargobay's docker
+also started with plain ``docker run -d`` by C threads: latency is the time the
+command takes (it returns once the container started).  The two alternate in
+``--rounds`` batches (4), each round swapping which goes first, so load from other jobs
+on the machine weighs on both alike.  Overhead = cargobay's docker
 p50 / plain ``docker run`` p50 − 1.
 """
 
@@ -136,16 +138,18 @@ class Up:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def launch_cargobay(
-    runtime: str, tasks: int, inflight: int, sleep: float, poll: float
-) -> dict[str, list[float]]:
-    up = Up(runtime)
-    try:
-        ecs = ecs_client(up.url)
-        up.wait_ready(ecs)
-        family = f"bench-{uuid.uuid4().hex[:6]}"
-        ecs.register_task_definition(
-            family=family,
+class CargobayLauncher:
+    """RunTask batches against one ``cargobay up`` (see the module docstring)."""
+
+    def __init__(self, runtime: str, sleep: float, poll: float) -> None:
+        self.runtime = runtime
+        self.poll = poll
+        self.up = Up(runtime)
+        self.ecs = ecs_client(self.up.url)
+        self.up.wait_ready(self.ecs)
+        self.family = f"bench-{uuid.uuid4().hex[:6]}"
+        self.ecs.register_task_definition(
+            family=self.family,
             networkMode="host",
             containerDefinitions=[
                 {
@@ -156,8 +160,13 @@ def launch_cargobay(
                 }
             ],
         )
-        client_side: list[float] = []
-        server_side: list[float] = []
+        self.client_side: list[float] = []
+        self.server_side: list[float] = []
+        self.cpu_used = 0.0
+        self.launched = 0
+
+    def batch(self, tasks: int, inflight: int) -> None:
+        ecs = self.ecs
         failures: list[str] = []
         lock = threading.Lock()
         waiting: dict[str, tuple[float, threading.Event]] = {}
@@ -176,18 +185,18 @@ def launch_cargobay(
                         now = time.perf_counter()
                         with lock:
                             t0, event = waiting.pop(task["taskArn"])
-                            client_side.append(now - t0)
+                            self.client_side.append(now - t0)
                             if "startedAt" in task:
-                                server_side.append(
+                                self.server_side.append(
                                     (task["startedAt"] - task["createdAt"]).total_seconds()
                                 )
                         event.set()
-                time.sleep(poll)
+                time.sleep(self.poll)
 
         def one(_: int) -> None:
             event = threading.Event()
             t0 = time.perf_counter()
-            resp = ecs.run_task(cluster="default", taskDefinition=family)
+            resp = ecs.run_task(cluster="default", taskDefinition=self.family)
             if not resp["tasks"]:
                 with lock:
                     failures.append(str(resp["failures"]))
@@ -200,19 +209,29 @@ def launch_cargobay(
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        cpu0 = cpu_seconds(up.proc.pid)
+        cpu0 = cpu_seconds(self.up.proc.pid)
         with ThreadPoolExecutor(inflight) as pool:
             list(pool.map(one, range(tasks)))
         done.set()
         watcher.join(10)
-        used = cpu_seconds(up.proc.pid) - cpu0
-        print(f"  {runtime}: `cargobay up` used {used:.2f} s of CPU, "
-              f"{used / max(1, tasks) * 1000:.1f} ms per task (control plane + agent)")
+        self.cpu_used += cpu_seconds(self.up.proc.pid) - cpu0
+        self.launched += tasks
         if failures:
-            print(f"  {runtime}: {len(failures)} RunTask failures, e.g. {failures[0]}")
-        return {"client": client_side, "server": server_side}
-    finally:
-        up.stop()
+            print(f"  {self.runtime}: {len(failures)} RunTask failures, e.g. {failures[0]}")
+
+    def close(self) -> dict[str, list[float]]:
+        self.up.stop()
+        print(
+            f"  {self.runtime}: `cargobay up` used {self.cpu_used:.2f} s of CPU, "
+            f"{self.cpu_used / max(1, self.launched) * 1000:.1f} ms per task "
+            "(control plane + agent)"
+        )
+        return {"client": self.client_side, "server": self.server_side}
+
+
+def split(total: int, rounds: int) -> list[int]:
+    """``total`` tasks in ``rounds`` batches of (nearly) equal size."""
+    return [total // rounds + (1 if i < total % rounds else 0) for i in range(rounds)]
 
 
 def launch_docker_run(tasks: int, inflight: int, sleep: float) -> list[float]:
@@ -280,6 +299,9 @@ def main() -> int:
     p.add_argument("--sleep", type=float, default=1.0, help="seconds each task sleeps")
     p.add_argument("--poll", type=float, default=0.01, help="DescribeTasks interval (s)")
     p.add_argument("--runtimes", default="process,docker")
+    p.add_argument(
+        "--rounds", type=int, default=4, help="docker: alternating cargobay/plain batches"
+    )
     args = p.parse_args()
     runtimes = [r for r in args.runtimes.split(",") if r]
     if "docker" in runtimes and not docker_ready():
@@ -291,17 +313,31 @@ def main() -> int:
     )
     lines = ["| what | tasks | p50 ms | p99 ms | mean ms |", "|---|---:|---:|---:|---:|"]
     p50: dict[str, float] = {}
+    plain: list[float] = []
     for runtime in runtimes:
-        res = launch_cargobay(runtime, args.tasks, args.inflight, args.sleep, args.poll)
+        launcher = CargobayLauncher(runtime, args.sleep, args.poll)
+        try:
+            if runtime == "docker":
+                # rounds alternate cargobay and plain `docker run` (and which goes first),
+                # so both see the same machine: load that comes and goes (other jobs on
+                # the host) weighs on both sides alike
+                for i, n in enumerate(split(args.tasks, max(1, args.rounds))):
+                    if i % 2:
+                        plain += launch_docker_run(n, args.inflight, args.sleep)
+                    launcher.batch(n, args.inflight)
+                    if not i % 2:
+                        plain += launch_docker_run(n, args.inflight, args.sleep)
+            else:
+                launcher.batch(args.tasks, args.inflight)
+        finally:
+            res = launcher.close()
         lines.append(row(f"cargobay {runtime}: RunTask→RUNNING", res["client"]))
         lines.append(row(f"cargobay {runtime}: startedAt−createdAt", res["server"]))
         if res["client"]:
             p50[runtime] = pct(res["client"], 50)
-    if "docker" in runtimes:
-        plain = launch_docker_run(args.tasks, args.inflight, args.sleep)
+    if plain:
         lines.append(row("plain docker run -d", plain))
-        if plain:
-            p50["plain"] = pct(plain, 50)
+        p50["plain"] = pct(plain, 50)
     print("\n".join(lines))
     print()
     if "process" in p50:
