@@ -23,7 +23,9 @@ A cluster or service with no RUNNING task publishes nothing that minute (as ECS
 documents).  A task whose agent sent no usage that minute (nor in the one before) is
 left out of the utilization metrics, both above and below the line.  Each datapoint is
 stamped with the start of the minute it covers (the one just ended), so an alarm
-evaluating the last complete periods sees it.  CloudWatch errors are logged, never
+evaluating the last complete periods sees it.  ``period`` is 60 s as in ECS; a shorter
+one (tests on the real clock only) publishes high-resolution datapoints
+(StorageResolution 1).  CloudWatch errors are logged, never
 raised: metrics are best effort, as ECS's own telemetry is.
 """
 
@@ -156,6 +158,8 @@ class MetricsPublisher:
             account, region = scope
             for i in range(0, len(datums), BATCH):
                 chunk = datums[i : i + BATCH]
+                if self.period < 60:  # high resolution, or CloudWatch folds it per minute
+                    chunk = [{**d, "StorageResolution": 1} for d in chunk]
                 try:
                     await self.app.dispatcher.call(
                         "cloudwatch", "PutMetricData",
