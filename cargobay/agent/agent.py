@@ -422,6 +422,7 @@ class Agent:
             log_finished=self._log_finished,
             default_stop_timeout=self.config.stop_timeout,
             iam=self.iam,
+            volume_root=self.config.data_dir and os.path.join(self.config.data_dir, "volumes"),
         )
         runner = TaskRunner(ctx, task, record)
         self.runners[task.task_arn] = runner

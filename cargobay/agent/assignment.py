@@ -30,6 +30,8 @@ class Assignment:
     created_at: float | None = None
     availability_zone: str | None = None
     container_arns: dict[str, str] = field(default_factory=dict)
+    #: the EFS volumes as the control plane resolved them (services/efs/mounts.py)
+    volumes: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Assignment:
@@ -59,6 +61,7 @@ class Assignment:
                 for c in doc.get("containers") or []
                 if isinstance(c, dict) and c.get("name") and c.get("containerArn")
             },
+            volumes=[v for v in doc.get("volumes") or [] if isinstance(v, dict)],
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -79,6 +82,8 @@ class Assignment:
         ):
             if value is not None:
                 doc[key] = value
+        if self.volumes:
+            doc["volumes"] = self.volumes
         if self.container_arns:
             doc["containers"] = [
                 {"name": n, "containerArn": a} for n, a in self.container_arns.items()

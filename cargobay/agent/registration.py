@@ -72,6 +72,8 @@ def capabilities(runtime: str) -> list[str]:
             "env-files.s3",
             "secrets.asm.environment-variables",
             "secrets.ssm.environment-variables",
+            "efs",  # EFS volumes (cargobay/agent/volumes.py)
+            "efsAuth",
         )
     ]
     if runtime == "docker":

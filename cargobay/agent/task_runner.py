@@ -59,6 +59,7 @@ from cargobay.agent.runtime import (
 )
 from cargobay.agent.state import ContainerRecord, TaskRecord
 from cargobay.agent.task_iam import TaskIam, TaskStartError
+from cargobay.agent.volumes import TaskVolumes, default_volume_root
 from cargobay.clock import Clock
 
 log = logging.getLogger("cargobay.agent.task")
@@ -89,6 +90,8 @@ class RunnerContext:
     health_poll_interval: float = 0.25
     #: task-role credentials and secrets (None: neither, e.g. in unit tests)
     iam: TaskIam | None = None
+    #: where task and shared volume directories live (None: a temporary directory)
+    volume_root: str | None = None
 
 
 class TaskRunner:
@@ -120,6 +123,7 @@ class TaskRunner:
                 essential=is_essential(c),
             )
         self.order = start_order(task.container_definitions)
+        self.volumes = TaskVolumes(ctx.runtime, ctx.volume_root or default_volume_root(), task)
 
     # -- what the agent calls ------------------------------------------------------------
 
@@ -199,6 +203,7 @@ class TaskRunner:
     async def _prepare_specs(self) -> None:
         iam = self.ctx.iam
         iam_env = await iam.environment(self.task) if iam is not None else {}
+        await self.volumes.prepare()
         for c in self.containers.values():
             files = c.definition.get("environmentFiles") or []
             file_vars = await load_env_files(files, self.ctx.fetch_env_file) if files else {}
@@ -214,6 +219,7 @@ class TaskRunner:
             c.spec = build_spec(
                 self.task, c.definition, ctx, engine_name=c.engine_name, file_vars=file_vars
             )
+            self.volumes.apply(c.spec, c.definition)
 
     async def _pull(self) -> None:
         images = sorted({c.spec.image for c in self.containers.values() if c.spec is not None})
@@ -411,6 +417,7 @@ class TaskRunner:
             if c.handle is not None:
                 with contextlib.suppress(ContainerRuntimeError):
                     await self.ctx.runtime.remove(c.handle)
+        await self.volumes.release()
 
     async def _resume(self) -> str | None:
         """After an agent restart: follow the containers the state file names, if the

@@ -104,6 +104,17 @@ class PortMapping:
     protocol: str = "tcp"
 
 
+@dataclass(frozen=True)
+class Mount:
+    """A volume in a container: ``source`` is a host directory, or a Docker volume's
+    name when ``docker_volume`` (docker runtime only); ``target`` the containerPath."""
+
+    source: str
+    target: str
+    read_only: bool = False
+    docker_volume: bool = False
+
+
 @dataclass
 class ContainerSpec:
     """Everything a runtime needs to run one container of a task.
@@ -136,6 +147,8 @@ class ContainerSpec:
     labels: dict[str, str] = field(default_factory=dict)
     network_mode: str = "host"
     log_path: str | None = None
+    #: the task's volumes this container mounts (mountPoints, volumesFrom): volumes.py
+    mounts: list[Mount] = field(default_factory=list)
 
     @property
     def argv(self) -> list[str]:

@@ -470,6 +470,10 @@ def create_arguments(spec: ContainerSpec) -> tuple[dict[str, Any], dict[str, Any
         host["mem_limit"] = spec.memory << 20
     if spec.memory_reservation is not None:
         host["mem_reservation"] = spec.memory_reservation << 20
+    if spec.mounts:  # volumes (cargobay/agent/volumes.py): host paths or volume names
+        host["binds"] = [
+            f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts
+        ]
     if spec.nano_cpus:
         host["nano_cpus"] = spec.nano_cpus
     return config, host

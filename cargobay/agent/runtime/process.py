@@ -31,6 +31,8 @@ belongs to the container.
 - **Exit code** of the first process; 128 + signal number when a signal ended it.
 - **Health checks** run as commands in the container's environment, working directory
   and user, on Docker's rules (see :mod:`cargobay.agent.runtime.healthcheck`).
+- **Volumes** (``mounts``): bind mounts in a private mount namespace as root, symlinks
+  otherwise (:mod:`cargobay.agent.runtime.mount_ns`).
 - **Not honoured**: network_mode (always the host's network), port mappings (the
   program binds its host port itself), readonly_root_filesystem, labels (kept only).
 """
@@ -65,6 +67,7 @@ from cargobay.agent.runtime.base import (
 )
 from cargobay.agent.runtime.clocked import wait_for
 from cargobay.agent.runtime.healthcheck import HealthTracker, run_health_checks
+from cargobay.agent.runtime.mount_ns import mount_prefix
 from cargobay.agent.runtime.procfs import host_memory_bytes, session_usage
 from cargobay.agent.runtime.spawn import Child, spawn
 from cargobay.clock import Clock
@@ -330,7 +333,12 @@ def _launch(spec: ContainerSpec, argv: list[str], *, ulimits: bool) -> _Launch:
     elif not os.access(os.path.join(cwd, program), os.X_OK):
         raise CannotStartContainerError(f'exec: "{program}": permission denied or no such file')
     # prlimit first: as root it may raise hard limits; then drop to the user.
-    argv = [*(_prlimit_argv(spec) if ulimits and spec.ulimits else []), *switch_user, *argv]
+    argv = [
+        *mount_prefix(spec.mounts),
+        *(_prlimit_argv(spec) if ulimits and spec.ulimits else []),
+        *switch_user,
+        *argv,
+    ]
     return _Launch(argv=argv, env=env, cwd=cwd)
 
 
