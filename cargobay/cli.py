@@ -50,6 +50,11 @@ def _agent_flags(p: argparse.ArgumentParser) -> None:
         "chain: AWS_ACCESS_KEY_ID/..., AWS_PROFILE...; else the root keys)",
     )
     p.add_argument("--log-level", help="debug, info, warning (CARGOBAY_LOG_LEVEL)")
+    p.add_argument(
+        "--instance-id",
+        help="the EC2 instance id this host reports (i-<8 or 17 hex>; default: random, kept "
+        "in the data dir)",
+    )
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -131,6 +136,17 @@ def run_agent(args: argparse.Namespace, cfg: Config) -> int:
     if not _runtime_usable(cfg.runtime):
         print("cargobay agent: --runtime docker: no Docker engine answers", file=sys.stderr)
         return 2
+    if args.instance_id:
+        import os
+        import re
+
+        from cargobay.agent.registration import INSTANCE_ID_ENV
+
+        if not re.fullmatch(r"i-([0-9a-f]{8}|[0-9a-f]{17})", args.instance_id):
+            print(f"cargobay agent: --instance-id {args.instance_id}: expected i-<17 hex>",
+                  file=sys.stderr)
+            return 2
+        os.environ[INSTANCE_ID_ENV] = args.instance_id
     config = AgentConfig(
         endpoint=args.endpoint,
         cluster=args.cluster,

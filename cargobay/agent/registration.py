@@ -81,8 +81,13 @@ def capabilities(runtime: str) -> list[str]:
     return caps
 
 
+#: the instance id a new agent takes (``cargobay agent --instance-id``; an Auto Scaling
+#: group's instance is started with the id the group gave it), else a random one
+INSTANCE_ID_ENV = "CARGOBAY_AGENT_INSTANCE_ID"
+
+
 def new_instance_id() -> str:
-    return "i-" + secrets.token_hex(9)[:17]
+    return os.environ.get(INSTANCE_ID_ENV) or "i-" + secrets.token_hex(9)[:17]
 
 
 @dataclass
@@ -140,7 +145,8 @@ class HostInfo:
                 "instanceId": self.instance_id,
                 "region": self.region,
                 "availabilityZone": self.zone,
-                "instanceType": instance_type(self.cpu, self.memory),
+                "instanceType": self.extra_attributes.get("ecs.instance-type")
+                or instance_type(self.cpu, self.memory),
                 "architecture": cpu_architecture(),
                 "imageId": "ami-cargobay0000000",
                 "accountId": "000000000000",

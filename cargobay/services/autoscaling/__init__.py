@@ -1,0 +1,1 @@
+"""EC2 Auto Scaling: groups whose instances are real ``cargobay agent`` processes."""

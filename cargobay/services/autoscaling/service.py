@@ -1,0 +1,105 @@
+"""EC2 Auto Scaling (query protocol), the subset ECS uses: launch configurations,
+groups, instances, scaling activities.  An instance is a real ``cargobay agent``
+process (agent_processes.py) that registers into the cluster its user data names.
+
+Operations in mixins: launch_configs.py → groups.py → instances.py → reconciler.py (the
+loop that launches and terminates).  State lives in the store (``autoscaling.*``);
+agent processes are known by PID.
+
+- **start**: instances whose agent is not running (the server stopped them, or the
+  machine restarted) get a new agent process for the same instance id and data
+  directory, so the agent re-registers as the same container instance; agents still
+  running (the server was killed) are adopted by PID.  Then the loop starts.
+- **stop**: SIGTERM to every instance's agent, SIGKILL to any still running after
+  SHUTDOWN_WAIT seconds.
+- **reset** (POST /_cargobay/reset): the same, without waiting (a thread finishes it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from cargobay.clock import wait_event
+from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.services.autoscaling import names
+from cargobay.services.autoscaling.agent_processes import AgentProcesses
+from cargobay.services.autoscaling.base import TERMINATING
+from cargobay.services.autoscaling.instance_credentials import PREFIX, InstanceCredentials
+from cargobay.services.autoscaling.reconciler import ReconcileOps
+
+if TYPE_CHECKING:
+    from cargobay.app import App
+
+log = logging.getLogger("cargobay.autoscaling")
+
+SHUTDOWN_WAIT = 10.0
+
+
+class AutoScalingService(ReconcileOps):
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.store = app.store
+        self.clock = app.clock
+        self.wake = asyncio.Event()
+        self.processes = AgentProcesses(app.config.data_dir)
+        self.credentials = InstanceCredentials(app)
+        self._loop: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._restart_instances()
+        self._loop = asyncio.create_task(self._run(), name="autoscaling-reconcile")
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+        pids = self._signal_all()
+        if pids:
+            await asyncio.to_thread(self.processes.wait_gone, pids, SHUTDOWN_WAIT)
+        self.processes.cleanup()
+
+    def reset(self) -> None:
+        pids = self._signal_all()
+        self.credentials.reset()
+        if pids:
+            threading.Thread(target=self.processes.wait_gone, args=(pids, SHUTDOWN_WAIT),
+                             daemon=True, name="autoscaling-reset-reaper").start()
+
+    async def handle_http(self, req: HttpRequest) -> HttpResponse | None:
+        if req.path.startswith(PREFIX):
+            return self.credentials.handle(req)
+        return None
+
+    # -- internals ---------------------------------------------------------------------
+    def _signal_all(self) -> list[int]:
+        """SIGTERM every instance agent (children, and adopted ones the store names)."""
+        pids = set(self.processes.running())
+        for _, inst in self.store.scan(names.INSTANCES, ""):
+            pid = inst.get("pid")
+            if pid and pid not in pids and self.processes.alive(pid, inst["InstanceId"]):
+                pids.add(int(pid))
+        return self.processes.terminate_all(sorted(pids))
+
+    def _restart_instances(self) -> None:
+        for _, inst in list(self.store.scan(names.INSTANCES, "")):
+            if inst["LifecycleState"] == TERMINATING:
+                continue
+            if self.processes.alive(inst.get("pid"), inst["InstanceId"]):
+                log.info("adopted the agent of %s (pid %s)", inst["InstanceId"], inst["pid"])
+                continue
+            self._spawn(inst)
+
+    async def _run(self) -> None:
+        while True:
+            self.wake.clear()
+            try:
+                await self.reconcile()
+            except Exception:  # keep the loop alive; the next pass retries
+                log.exception("autoscaling reconcile pass failed")
+            await wait_event(self.clock, self.wake, self.interval)
