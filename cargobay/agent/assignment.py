@@ -32,6 +32,8 @@ class Assignment:
     container_arns: dict[str, str] = field(default_factory=dict)
     #: the EFS volumes as the control plane resolved them (services/efs/mounts.py)
     volumes: list[dict[str, Any]] = field(default_factory=list)
+    #: the task's own network (Fargate: ``ip``, ``mac``, ``dns``, ``cidr``), else empty
+    network: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Assignment:
@@ -62,6 +64,9 @@ class Assignment:
                 if isinstance(c, dict) and c.get("name") and c.get("containerArn")
             },
             volumes=[v for v in doc.get("volumes") or [] if isinstance(v, dict)],
+            network={
+                str(k): str(v) for k, v in (doc.get("network") or {}).items()
+            } if isinstance(doc.get("network"), dict) else {},
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -82,6 +87,8 @@ class Assignment:
         ):
             if value is not None:
                 doc[key] = value
+        if self.network:
+            doc["network"] = dict(self.network)
         if self.volumes:
             doc["volumes"] = self.volumes
         if self.container_arns:

@@ -81,14 +81,7 @@ def container_metadata(runner: TaskRunner, c: ContainerRun) -> dict[str, Any]:
         "ContainerARN": runner.task.container_arns.get(c.name),
         "LogDriver": logcfg.get("logDriver", "json-file"),
         "LogOptions": logcfg.get("options") or None,
-        "Networks": [
-            {
-                "NetworkMode": spec.network_mode if spec is not None else "host",
-                "IPv4Addresses": ["127.0.0.1"]
-                if spec is None or spec.network_mode == "host"
-                else [],
-            }
-        ],
+        "Networks": [_network(runner, spec)],
     }
     if spec is not None and spec.port_mappings:
         doc["Ports"] = [
@@ -103,6 +96,24 @@ def container_metadata(runner: TaskRunner, c: ContainerRun) -> dict[str, Any]:
     if c.has_health_check:
         doc["Health"] = {"status": c.health.value}
     return _drop_none(doc)
+
+
+def _network(runner: TaskRunner, spec: Any) -> dict[str, Any]:
+    """The container's network: the task's own address for an awsvpc (Fargate) task."""
+    net = runner.task.network
+    if net.get("ip"):
+        return _drop_none({
+            "NetworkMode": "awsvpc",
+            "IPv4Addresses": [net["ip"]],
+            "AttachmentIndex": 0,
+            "MACAddress": net.get("mac"),
+            "IPv4SubnetCIDRBlock": net.get("cidr"),
+            "PrivateDNSName": net.get("dns"),
+        })
+    return {
+        "NetworkMode": spec.network_mode if spec is not None else "host",
+        "IPv4Addresses": ["127.0.0.1"] if spec is None or spec.network_mode == "host" else [],
+    }
 
 
 def task_metadata(runner: TaskRunner, zone: str) -> dict[str, Any]:

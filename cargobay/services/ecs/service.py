@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
+from cargobay.fargate.fleet import FargateFleet
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.services.ecs import agent_credentials
 from cargobay.services.ecs.account_settings import AccountSettingOps
@@ -41,6 +42,8 @@ class EcsService(
         self.clock = app.clock
         self._loops: list[asyncio.Task[None]] = []
         self.init_scheduler()
+        #: runs the FARGATE tasks (cargobay/fargate/fleet.py)
+        self.fargate = FargateFleet(app)
         #: CPUUtilization & co. to CloudWatch once a minute (metrics_publisher)
         self.metrics = MetricsPublisher(app, self._running_count)
 
@@ -50,11 +53,17 @@ class EcsService(
             asyncio.create_task(self.scheduler_loop(), name="ecs-scheduler"),
             asyncio.create_task(self.metrics.run(), name="ecs-metrics"),
         ]
+        await self.fargate.start()
 
     def _running_count(self, service_key: str) -> int:
         return sum(1 for t in self._index.of(service_key).values() if t.last_status == "RUNNING")
 
+    def reset(self) -> None:
+        super().reset()
+        self.fargate.reset()
+
     async def stop(self) -> None:
+        await self.fargate.stop()
         for t in self._loops:
             t.cancel()
         for t in self._loops:

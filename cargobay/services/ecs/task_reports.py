@@ -13,6 +13,7 @@ from typing import Any
 
 from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import cluster_store as clusters
+from cargobay.services.ecs import fargate_network
 from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.errors import InvalidParameterException
 from cargobay.services.ecs.events_out import task_state_change
@@ -81,6 +82,9 @@ class TaskReportOps(EcsBase):
                 changed = True
         for change in req.get("containers") or []:
             changed = update_container(by_name[change["containerName"]], change) or changed
+        for change in req.get("attachments") or []:
+            # the task's ENI attachment (Fargate: fargate_network), by id or ARN
+            changed = fargate_network.attachment_changed(task, change) or changed
         if status is not None:
             changed = on_agent_status(
                 task, status, req.get("reason"), now, req.get("executionStoppedAt")

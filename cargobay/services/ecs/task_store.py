@@ -129,6 +129,9 @@ _SHOWN = (
     "taskDefinitionArn",
     "version",
     "ephemeralStorage",
+    "platformVersion",
+    "platformFamily",
+    "capacityProviderName",
 )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from cargobay.services.ecs import (
     cluster_store,
+    fargate_index,
     placement,
     placement_index,
     service_tasks,
@@ -86,6 +87,8 @@ def commit(
         cluster_store.adjust_counters(
             store, cluster_key, cluster_deltas(before, after, task.get("launchType", "EC2"))
         )
+        # a Fargate task: the fleet's desired set, its address freed once STOPPED
+        fargate_index.observe(store, task)
         store.put(tasks.TABLE, tasks.key_of(task), task)
         if after is None:
             # a stopped task's role sessions end with it, even if its agent is gone

@@ -5,8 +5,9 @@
   resources at once; what cannot be placed comes back in ``failures`` with ECS's reason
   per instance.  ``clientToken`` makes it idempotent: the same token with the same
   parameters answers with the tasks it started; with other parameters it is
-  ConflictException.  Only the EC2 launch type runs here (FARGATE, EXTERNAL and
-  MANAGED_INSTANCES: UnsupportedFeatureException until their issues).
+  ConflictException.  EC2 tasks are placed here; FARGATE ones need no instance
+  (fargate_run.py); EXTERNAL, MANAGED_INSTANCES and capacity provider strategies are
+  UnsupportedFeatureException until their issues.
 - StartTask places one task on each named instance (≤ 10).
 - StopTask sets desiredStatus STOPPED (stopCode UserInitiated, stoppedReason as given,
   default "Task stopped by user"); the agent stops the containers and reports STOPPED.
@@ -24,6 +25,7 @@ import orjson
 from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import (
     arns,
+    fargate_rules,
     placement,
     placement_index,
     placement_rules,
@@ -37,6 +39,7 @@ from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import task_state_change
+from cargobay.services.ecs.fargate_run import FargateRunOps
 from cargobay.services.ecs.pagination import decode_token, page_size, take_page
 from cargobay.services.ecs.service_errors import ServiceNotFoundException
 from cargobay.services.ecs.task_errors import ConflictException, UnsupportedFeatureException
@@ -62,7 +65,7 @@ TASK_NOT_FOUND = "The referenced task was not found."
 TASK_ID_INVALID = "Task Identifier is invalid"
 
 
-class TaskOps(TaskReportOps, EcsBase):
+class TaskOps(FargateRunOps, TaskReportOps, EcsBase):
     # -- seams ------------------------------------------------------------------------
 
     def task_definition_in_use(self, ctx: RequestContext, task_definition_arn: str) -> bool:
@@ -93,7 +96,8 @@ class TaskOps(TaskReportOps, EcsBase):
             replay = self._replay(ctx, token_key, fingerprint)
             if replay is not None:
                 return replay
-        self._launch_type(cluster, req)
+        if self._launch_type(cluster, req) == "FARGATE":
+            return self._run_fargate(ctx, cluster, req, count, token_key, fingerprint)
         td, overrides, group, tags = self._prepare(ctx, cluster, req)
         rules = placement_rules.rules(
             req.get("placementConstraints") or [], req.get("placementStrategy") or [], td
@@ -121,16 +125,7 @@ class TaskOps(TaskReportOps, EcsBase):
                 tag_store.set_tags(self.store, task["taskArn"], tags)
                 placed.append(task)
             if token_key is not None:
-                self.store.put(
-                    tasks.TOKENS,
-                    token_key,
-                    {
-                        "fingerprint": fingerprint,
-                        "taskArns": [t["taskArn"] for t in placed],
-                        "failures": failures,
-                        "createdAt": now,
-                    },
-                )
+                self._remember_token(token_key, fingerprint, placed, failures, now)
         self._notify(notify)
         for t in placed:
             task_state_change(self.app, t)
@@ -211,13 +206,30 @@ class TaskOps(TaskReportOps, EcsBase):
         place(task, now)
         return task
 
+    def _remember_token(
+        self, token_key: str, fingerprint: str, placed: list[Doc], failures: list[Doc],
+        now: float,
+    ) -> None:
+        self.store.put(
+            tasks.TOKENS,
+            token_key,
+            {
+                "fingerprint": fingerprint,
+                "taskArns": [t["taskArn"] for t in placed],
+                "failures": failures,
+                "createdAt": now,
+            },
+        )
+
     def _prepare(
-        self, ctx: RequestContext, cluster: Doc, req: Doc
+        self, ctx: RequestContext, cluster: Doc, req: Doc, launch_type: str = "EC2"
     ) -> tuple[Doc, Doc, str, list[dict[str, str]]]:
         """The checked task definition, overrides, group and tags of a Run/StartTask."""
         td = self._runnable_definition(ctx, req["taskDefinition"])
         required = td.get("requiresCompatibilities") or []
-        if "EC2" not in td.get("compatibilities", []) or (required and "EC2" not in required):
+        if launch_type == "FARGATE":
+            fargate_rules.check_definition(td)
+        elif "EC2" not in td.get("compatibilities", []) or (required and "EC2" not in required):
             raise InvalidParameterException("Task definition does not support launch_type EC2.")
         task_launch.check_network(td, req)
         if req.get("volumeConfigurations"):
@@ -250,8 +262,8 @@ class TaskOps(TaskReportOps, EcsBase):
             raise ClientException("TaskDefinition is inactive")
         return td
 
-    def _launch_type(self, cluster: Doc, req: Doc) -> None:
-        """Only EC2 runs here; the others are refused (their issues come later)."""
+    def _launch_type(self, cluster: Doc, req: Doc) -> str:
+        """EC2 or FARGATE; the others are refused (their issues come later)."""
         strategy = req.get("capacityProviderStrategy") or []
         launch_type = req.get("launchType")
         if strategy and launch_type:
@@ -272,9 +284,9 @@ class TaskOps(TaskReportOps, EcsBase):
                         "capacity provider with the cluster or specify a valid capacity "
                         "provider and try again."
                     )
-            raise UnsupportedFeatureException(
-                "cargobay does not place tasks with capacity providers yet."
-            )
+            raise UnsupportedFeatureException(fargate_rules.CAPACITY_PROVIDERS_LATER)
+        if launch_type == "FARGATE":
+            return "FARGATE"
         if launch_type != "EC2":
             raise UnsupportedFeatureException(
                 f"cargobay does not run tasks with the {launch_type} launch type yet."
@@ -284,6 +296,7 @@ class TaskOps(TaskReportOps, EcsBase):
                 "The platform version can only be specified for tasks using the FARGATE "
                 "launch type."
             )
+        return "EC2"
 
     def _replay(self, ctx: RequestContext, token_key: str, fingerprint: str) -> Doc | None:
         """The answer to a RunTask retried with the same clientToken, or None if new."""
