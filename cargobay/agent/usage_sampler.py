@@ -14,8 +14,8 @@ vCPU); memory in MiB.
 Readings are taken by a background refresh the poll loop starts when one is due (at
 most every :data:`REFRESH_EVERY` real seconds, and never more than :data:`COST_SHARE`
 of real time: a refresh of many containers that took 0.5 s waits 10 s before the next),
-so a burst of polls does not read every container each time; a poll carries the latest
-finished reading.
+so a burst of polls does not read every container each time; the first poll after a
+reading finished carries it (once).
 """
 
 from __future__ import annotations
@@ -84,17 +84,26 @@ class UsageSampler:
         self._usage: dict[tuple[str, str, str], _ContainerUsage] = {}
         self._refresh: asyncio.Task[None] | None = None
         self._next_at = 0.0
+        #: readings finished, and the one last sent
+        self._readings = 0
+        self._sent = 0
 
     # -- what the poll loop calls -----------------------------------------------------
 
     def report(self, runners: dict[str, Any]) -> dict[str, dict[str, float]]:
-        """The poll body's ``usage``: per task ARN ``{"cpu": CPU units used, "memory":
-        MiB in use}``, for each task whose running containers all have a measured rate.
-        Starts a refresh when one is due."""
+        """The poll body's ``usage`` (see :meth:`snapshot`) when a reading finished since
+        the last one sent, else ``{}`` (nothing to send): each reading is sent once, so a
+        burst of polls does not carry the same numbers again and again.  Starts a
+        refresh when one is due."""
         self._maybe_refresh(runners)
+        if self._readings == self._sent:
+            return {}
+        self._sent = self._readings
         return self.snapshot(runners)
 
     def snapshot(self, runners: dict[str, Any]) -> dict[str, dict[str, float]]:
+        """Per task ARN ``{"cpu": CPU units used, "memory": MiB in use}``, for each task
+        whose running containers all have a measured rate."""
         out: dict[str, dict[str, float]] = {}
         for arn, runner in runners.items():
             measured = [
@@ -130,6 +139,7 @@ class UsageSampler:
             await self._clock.sleep(0)  # let the loop breathe between tasks
         for key in [k for k in self._usage if k not in live]:
             del self._usage[key]
+        self._readings += 1
         cost = self._perf() - started
         self._next_at = self._perf() + max(self._refresh_every, cost / COST_SHARE)
 

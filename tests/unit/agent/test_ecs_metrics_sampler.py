@@ -116,22 +116,28 @@ def test_stopped_containers_are_left_out_and_a_new_container_starts_afresh() -> 
     asyncio.run(main())
 
 
-def test_report_refreshes_at_most_once_per_interval() -> None:
+def test_report_refreshes_at_most_once_per_interval_and_sends_each_reading_once() -> None:
     async def main() -> None:
         rt, perf = FakeRuntime(), Perf()
         s = UsageSampler(lambda: rt, SimClock(), perf=perf, refresh_every=1.0)
         runners: dict[str, Any] = {"arn:t1": runner("a")}
         rt.cpu["id-a"], rt.mem["id-a"] = 0.0, MIB
+        sent = []
         for _ in range(20):  # a burst of polls
-            s.report(runners)
+            sent.append(s.report(runners))
             for _ in range(3):
                 await asyncio.sleep(0)
         assert rt.reads == 1
+        # nothing to send: no rate yet after one reading
+        assert sent == [{}] * 20
         perf.t += 1.5
-        s.report(runners)
+        rt.cpu["id-a"] = 0.75
+        assert s.report(runners) == {}
         for _ in range(3):
             await asyncio.sleep(0)
         assert rt.reads == 2
+        assert s.report(runners) == {"arn:t1": {"cpu": 512.0, "memory": 1.0}}
+        assert s.report(runners) == {}  # sent once
         s.close()
 
     asyncio.run(main())
