@@ -239,3 +239,49 @@ def test_docker_volume_shared_scope_on_process_runtime(proc: Env) -> None:
     missing = proc.wait(_run(proc, [proc.container("w", "true",
                                                    mountPoints=_mp("other" + name, mnt))], vols))
     assert "no such volume" in missing["stoppedReason"], missing
+
+
+@pytest.fixture
+def dock(plane_url: str, tmp_path: Path, docker_engine: bool) -> Iterator[Env]:
+    if not docker_engine:
+        pytest.skip("no Docker engine answers")
+    yield from _env(plane_url, tmp_path, "docker")
+
+
+def test_docker_runtime_efs_access_point_user_and_task_scoped_docker_volume(
+    dock: Env, efs: Any
+) -> None:
+    import docker
+
+    fs_id = efs.create_file_system(CreationToken=uuid.uuid4().hex)["FileSystemId"]
+    ap = efs.create_access_point(
+        ClientToken=uuid.uuid4().hex, FileSystemId=fs_id, PosixUser={"Uid": 2345, "Gid": 2346},
+        RootDirectory={"Path": "/d", "CreationInfo": {
+            "OwnerUid": 2345, "OwnerGid": 2346, "Permissions": "700"}})
+    script = ("id -u > /efs/who && cat /scratch/t > /efs/copied || exit 4; "
+              "(echo x > /ro/x 2>/dev/null && exit 5); exit 0")
+    vols = [
+        _efs_volume("e", fs_id, transitEncryption="ENABLED",
+                    authorizationConfig={"accessPointId": ap["AccessPointId"]}),
+        {"name": "s", "dockerVolumeConfiguration": {"scope": "task", "driver": "local",
+                                                    "labels": {"purpose": "test"}}},
+        {"name": "r", "host": {"sourcePath": "/tmp"}},
+    ]
+    first = dock.container("first", "echo t > /scratch/t", essential=False,
+                           mountPoints=_mp("s", "/scratch"))
+    c = dock.container("w", script, mountPoints=_mp("e", "/efs") + _mp("s", "/scratch")
+                       + _mp("r", "/ro", read_only=True),
+                       dependsOn=[{"containerName": "first", "condition": "SUCCESS"}])
+    arn = _run(dock, [first, c], vols)
+    task = dock.wait(arn, timeout=60)
+    assert {x["name"]: x.get("exitCode") for x in task["containers"]} == {
+        "first": 0, "w": 0}, task
+    root = _fs_dir(efs, fs_id) / "d"
+    assert (root / "who").read_text().strip() == "2345"
+    assert (root / "copied").stat().st_uid == 2345
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    api = docker.from_env()
+    task_id = arn.rsplit("/", 1)[-1]
+    # the task-scoped volume goes with the task, once its containers are removed
+    dock.until(lambda: not [v for v in api.volumes.list() if v.name.endswith(task_id)],
+               what="task volume removed")
