@@ -15,7 +15,7 @@ from cargobay.app import App
 from cargobay.services.alarm_actions import AlarmFiring
 from cargobay.services.sns.service import SnsService
 from cargobay.services.sqs.service import SqsService
-from tests.unit.cloudwatch.helpers import CTX, T0, alarm, alarm_doc, cw, make_app, put, state
+from tests.unit.cloudwatch.helpers import CTX, alarm, alarm_doc, cw, make_app, put, state
 
 POLICY = ("arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:1234:resource/ecs/"
           "service/c1/web:policyName/out")

@@ -19,15 +19,15 @@ from tests.unit.cloudwatch.helpers import T0, alarm, cw, make_app, put, state
 
 TREATS = ("missing", "ignore", "breaching", "notBreaching")
 R = "retain"
-I = "INSUFFICIENT_DATA"
+INS = "INSUFFICIENT_DATA"
 
 # (data points, MISSING, IGNORE, BREACHING, NOT BREACHING)
 TABLE_3_OF_3 = [
     ("0 - X - X", "OK", "OK", "OK", "OK"),
     ("0 - - - -", "OK", "OK", "OK", "OK"),
-    ("- - - - -", I, R, "ALARM", "OK"),
+    ("- - - - -", INS, R, "ALARM", "OK"),
     ("0 X X - X", "ALARM", "ALARM", "ALARM", "ALARM"),
-    ("- - - - X", I, R, "ALARM", "OK"),
+    ("- - - - X", INS, R, "ALARM", "OK"),
     ("X - - - -", "ALARM", R, "ALARM", "OK"),
 ]
 TABLE_2_OF_3 = [
@@ -35,7 +35,7 @@ TABLE_2_OF_3 = [
     ("0 0 X 0 X", "ALARM", "ALARM", "ALARM", "ALARM"),
     ("0 - X - -", "OK", "OK", "ALARM", "OK"),
     ("- - - - 0", "OK", "OK", "ALARM", "OK"),
-    ("- - - - X", I, R, "ALARM", "OK"),
+    ("- - - - X", INS, R, "ALARM", "OK"),
 ]
 
 CASES = [
