@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cargobay.agent.assignment import Assignment
+from cargobay.agent.awslogs import AwsLogs
 from cargobay.agent.channel import ChannelError, PollClient
 from cargobay.agent.container_run import ContainerRun
 from cargobay.agent.credentials import AgentCredentials
@@ -125,6 +126,11 @@ class Agent:
         self.host: HostInfo | None = None
         self.metadata: MetadataServer | None = None
         self.echo = LogEcho(self.clock) if config.echo_logs else None
+        #: the awslogs log driver: container output to CloudWatch Logs (awslogs.py)
+        self.awslogs = AwsLogs(
+            self.clock, self.iam.plane, endpoint=config.endpoint, region=config.region,
+            instance_arn=lambda: self.state.instance_arn,
+        )
         self.cluster_arn: str | None = None
         self.version = 0
         self.registered = asyncio.Event()
@@ -185,6 +191,7 @@ class Agent:
         )
         if self.echo is not None:
             self._background.append(asyncio.create_task(self.echo.run(), name="agent-log-echo"))
+        self._background.append(asyncio.create_task(self.awslogs.run(), name="agent-awslogs"))
         await self.register()
         for arn, record in list(self.state.tasks.items()):
             try:
@@ -290,6 +297,7 @@ class Agent:
         await self.reporter.close()
         self.channel.close()
         self.iam.close()
+        self.awslogs.close()
         if self.metadata is not None:
             await self.metadata.close()
         if self.echo is not None:
@@ -422,6 +430,7 @@ class Agent:
             log_finished=self._log_finished,
             default_stop_timeout=self.config.stop_timeout,
             iam=self.iam,
+            awslogs=self.awslogs,
             volume_root=self.config.data_dir and os.path.join(self.config.data_dir, "volumes"),
         )
         runner = TaskRunner(ctx, task, record)
@@ -457,6 +466,7 @@ class Agent:
         return path
 
     def _log_started(self, path: str, task_id: str, container: str) -> None:
+        self.awslogs.follow(path, task_id, container)
         if self.echo is not None:
             self.echo.follow(path, task_id, container)
 

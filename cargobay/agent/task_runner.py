@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cargobay.agent.assignment import DEFAULT_STOP_REASON, Assignment
+from cargobay.agent.awslogs import AwsLogs
 from cargobay.agent.container_run import ContainerRun, dependency_verdict, stop_wave
 from cargobay.agent.container_spec import (
     SpecContext,
@@ -90,6 +91,8 @@ class RunnerContext:
     health_poll_interval: float = 0.25
     #: task-role credentials and secrets (None: neither, e.g. in unit tests)
     iam: TaskIam | None = None
+    #: the awslogs log driver (None: logs stay in the files, e.g. in unit tests)
+    awslogs: AwsLogs | None = None
     #: where task and shared volume directories live (None: a temporary directory)
     volume_root: str | None = None
 
@@ -220,6 +223,10 @@ class TaskRunner:
                 self.task, c.definition, ctx, engine_name=c.engine_name, file_vars=file_vars
             )
             self.volumes.apply(c.spec, c.definition)
+        if self.ctx.awslogs is not None:
+            # the log groups and streams, made with the execution role as ECS validates
+            # its logger before the containers start
+            await self.ctx.awslogs.prepare(self.task)
 
     async def _pull(self) -> None:
         images = sorted({c.spec.image for c in self.containers.values() if c.spec is not None})
@@ -407,6 +414,9 @@ class TaskRunner:
                 c.status = "STOPPED"
             for w in c.watchers:
                 w.cancel()
+        if self.ctx.awslogs is not None:
+            # their last lines go out before the execution role's credentials are revoked
+            await self.ctx.awslogs.finish_task(self.task)
         if self.ctx.iam is not None:
             # the containers are gone: their credentials stop working before STOPPED shows
             await self.ctx.iam.release(self.task.task_arn)

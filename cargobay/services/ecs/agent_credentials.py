@@ -2,7 +2,8 @@
 by the ECS service's ``handle_http`` under ``/_cargobay/ecs/agent/``:
 
 - ``POST /_cargobay/ecs/agent/credentials`` ``{"containerInstanceArn", "taskArn"}``: fresh
-  credentials of the task's role (``overrides.taskRoleArn``, else the definition's),
+  credentials of the task's role (``overrides.taskRoleArn``, else the definition's; with
+  ``"role": "execution"`` its execution role's, which the agent alone uses: awslogs),
   assumed as ``ecs-tasks.amazonaws.com`` with the session named after the task (its
   caller identity: ``assumed-role/ROLE/TASK_ID``).  Their keys are remembered
   (task_credential_keys) and revoked by ``release``.
@@ -83,7 +84,7 @@ async def handle(app: App, req: HttpRequest) -> HttpResponse:
         body = _body(req.body)
         task = _task_of(app, req, body, stopped_ok=req.path == RELEASE_PATH)
         if req.path == CREDENTIALS_PATH:
-            return _json(200, _credentials(app, task))
+            return _json(200, _credentials(app, task, body.get("role")))
         if req.path == RELEASE_PATH:
             count = task_credential_keys.revoke_all(app.store, tasks.key_of(task))
             return _json(200, {"revoked": count})
@@ -171,10 +172,11 @@ def _assume(app: App, task: Doc, role_arn: str) -> Any:
         raise AgentRequestError("CannotAssumeRoleError", f"{e.code}: {e.message}") from e
 
 
-def _credentials(app: App, task: Doc) -> Doc:
-    role_arn = _role(task, "taskRoleArn")
+def _credentials(app: App, task: Doc, which: Any = None) -> Doc:
+    member = "executionRoleArn" if which == "execution" else "taskRoleArn"
+    role_arn = _role(task, member)
     if role_arn is None:
-        raise AgentRequestError("BadRequestException", "The task has no taskRoleArn.")
+        raise AgentRequestError("BadRequestException", f"The task has no {member}.")
     assumed = _assume(app, task, role_arn)
     c = assumed.credentials
     task_credential_keys.remember(
