@@ -160,3 +160,14 @@ def check_task(td: Doc, overrides: Doc, req: Doc) -> Doc:
         "cpu": cpu,
         "memory": memory,
     }
+
+
+def check_service(req: Doc, td: Doc) -> None:
+    """What CreateService / UpdateService check for a FARGATE service (``req``: the
+    service as it will be)."""
+    check_definition(td)
+    check_placement(req.get("placementConstraints"), req.get("placementStrategy"))
+    check_network(req.get("networkConfiguration"))
+    check_platform_version(req.get("platformVersion"))
+    check_size(td, {})
+    check_runtime_platform(td)

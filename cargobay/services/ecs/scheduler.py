@@ -11,7 +11,8 @@ and what to stop:
   instances replaced first); DAEMON: daemon.plan (one task per eligible instance).
 - It places new tasks on the cluster's instances (placement_rules: the service's
   constraints and strategies, by default spread over Availability Zones then instances)
-  and starts them in-process (service_launch.py); stops with ServiceSchedulerInitiated.
+  and starts them in-process (service_launch.py); a FARGATE service's tasks need no
+  instance (fargate_service.py); stops with ServiceSchedulerInitiated.
 - Bookkeeping: a deployment's first healthy task, the circuit breaker (rollback),
   deployments done (COMPLETED) or emptied (INACTIVE), the steady state, a deleted
   service becoming INACTIVE, the service events and EventBridge events of each.
@@ -36,10 +37,13 @@ from typing import Any
 
 from cargobay.clock import wait_event
 from cargobay.protocol.base import RequestContext
+from cargobay.protocol.errors import AwsError
 from cargobay.services.ecs import (
     circuit_breaker,
     daemon,
     deployments,
+    fargate_run,
+    fargate_service,
     placement,
     placement_rules,
     service_events,
@@ -379,6 +383,9 @@ class SchedulerOps(EcsBase):
         td = self._launchable(cluster, skey, svc, primary, out)
         if td is None:
             return
+        if fargate_service.is_fargate(svc, primary):
+            self._start_fargate(skey, svc, primary, td, count, now, out)
+            return
         registered = self._instances(cluster)
         if not registered:
             self._placement_failed(skey, out, service_events.unable_to_place(
@@ -460,6 +467,30 @@ class SchedulerOps(EcsBase):
                                    "unable to place a task")
             self._placement_ok.add(skey)
 
+    def _start_fargate(self, skey: str, svc: Doc, primary: Doc, td: Doc, count: int,
+                       now: float, out: _Outcome) -> None:
+        """Start ``count`` Fargate tasks of the service: no instance, each its own sandbox."""
+        name = svc["serviceName"]
+        tags = service_launch.task_tags(self.store, svc, td)
+        ctx = services.context_of(skey)
+        for _ in range(count):
+            try:
+                task = fargate_service.launch(self.store, ctx, service=svc, deployment=primary,
+                                              td=td, tags=tags, now=now, rng=self._rng)
+            except AwsError as e:
+                self._placement_failed(skey, out, service_events.unable_to_launch(
+                    name, e.message), e.message)
+                return
+            if task is None:
+                self._placement_failed(skey, out, service_events.unable_to_place(
+                    name, why=fargate_run.NO_ADDRESS_DETAIL), fargate_run.NO_ADDRESS_DETAIL)
+                return
+            out.placed.append(task)
+        if skey not in self._placement_ok:
+            service_events.resolve(self.store, skey, f"(service {name}) was "
+                                   "unable to place a task")
+            self._placement_ok.add(skey)
+
     def _launchable(self, cluster: _Cluster, skey: str, svc: Doc, deployment: Doc,
                     out: _Outcome) -> Doc | None:
         """The deployment's task definition if its tasks can run here, else None (and the
@@ -469,7 +500,7 @@ class SchedulerOps(EcsBase):
         launch_type = deployment.get("launchType", svc.get("launchType"))
         if deployment.get("capacityProviderStrategy") or svc.get("capacityProviderStrategy"):
             reason = "cargobay does not place tasks with capacity providers yet."
-        elif launch_type not in (None, "EC2"):
+        elif launch_type not in (None, "EC2", "FARGATE"):
             reason = f"cargobay does not run tasks with the {launch_type} launch type yet."
         td = self._definition(cluster, skey, deployment["taskDefinition"])
         if reason is None and td is None:

@@ -10,8 +10,9 @@ ECS API Reference rules followed here:
   "Unable to Start a service that is still Draining.".  schedulingStrategy REPLICA
   (desiredCount required) or DAEMON (no desiredCount: one task per instance; no
   placement strategies; not on Fargate).  launchType or capacityProviderStrategy (not
-  both; neither: the cluster's default strategy, else EC2); only EC2 tasks run here,
-  the others are stored and their tasks refused at launch (service events say so).
+  both; neither: the cluster's default strategy, else EC2); EC2 and FARGATE tasks run
+  here (FARGATE: fargate_rules.check_service), the others are stored and their tasks
+  refused at launch (service events say so).
   deploymentConfiguration with ECS's defaults (deployments.configuration); only the
   ECS (rolling update) deployment controller.  loadBalancers, serviceRegistries,
   healthCheckGracePeriodSeconds, serviceConnectConfiguration and the like are stored.
@@ -34,7 +35,14 @@ import orjson
 
 from cargobay.protocol.base import RequestContext
 from cargobay.protocol.errors import AwsError
-from cargobay.services.ecs import arns, deployments, placement_rules, service_events, tag_store
+from cargobay.services.ecs import (
+    arns,
+    deployments,
+    fargate_rules,
+    placement_rules,
+    service_events,
+    tag_store,
+)
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import service_store as services
 from cargobay.services.ecs.circuit_breaker import failed_tasks
@@ -232,6 +240,8 @@ class ServiceOps(SchedulerOps):
             )
         placement_rules.rules(req.get("placementConstraints") or [],
                               req.get("placementStrategy") or [], td)
+        if req.get("launchType") == "FARGATE":
+            fargate_rules.check_service(req, td)
 
     # -- CreateService ----------------------------------------------------------------------
 
