@@ -10,6 +10,7 @@ only with IncludeNotScaledActivities.  Newest first.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from typing import Any
 
@@ -23,6 +24,7 @@ Doc = dict[str, Any]
 #: activities kept per target (oldest dropped)
 KEEP = 1000
 _FAR = 10**13
+_SEQ = itertools.count()
 
 
 def record(store: Store, ref: TargetRef, now: float, *, description: str, cause: str,
@@ -44,7 +46,9 @@ def record(store: Store, ref: TargetRef, now: float, *, description: str, cause:
         doc["Details"] = details
     if not_scaled:
         doc["NotScaledReasons"] = not_scaled
-    key = ref.child_key(f"{_FAR - int(now * 1000):014d}-{doc['ActivityId']}")
+    # newest first: inverted time, then inverted sequence for the same millisecond
+    key = ref.child_key(f"{_FAR - int(now * 1000):014d}{_FAR - next(_SEQ):014d}-"
+                        f"{doc['ActivityId']}")
     with store.batch():
         store.put(names.ACTIVITIES, key, doc)
         extra = [k for k, _ in store.scan(names.ACTIVITIES, ref.child_prefix)][KEEP:]
