@@ -146,7 +146,9 @@ class ScalingOps(AasBase):
         if proposal > current:
             if suspended.get("DynamicScalingOutSuspended"):
                 return
+            new = max(new, current)  # a scale-out never lowers the capacity
         elif proposal < current:
+            new = min(new, current)
             if suspended.get("DynamicScalingInSuspended"):
                 return
             last_in = target.get("_lastIn")
