@@ -66,6 +66,14 @@ class AsgBase:
     def save_group(self, doc: Doc) -> None:
         self.store.put(names.GROUPS, group_key(doc), doc)
 
+    def delete_group(self, doc: Doc) -> None:
+        """Remove a group and its scaling policies."""
+        with self.store.batch():
+            for key, policy in list(self.store.scan(names.POLICIES, group_key(doc) + "/")):
+                self.store.delete(names.POLICIES, key)
+                self.store.delete(names.POLICY_ARNS, policy["PolicyARN"])
+            self.store.delete(names.GROUPS, group_key(doc))
+
     def all_groups(self) -> Iterator[tuple[str, Doc]]:
         return self.store.scan(names.GROUPS, "")
 

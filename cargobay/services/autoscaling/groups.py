@@ -26,7 +26,6 @@ from cargobay.services.autoscaling.base import (
     PENDING,
     TERMINATING,
     Doc,
-    group_key,
 )
 from cargobay.services.autoscaling.errors import (
     AlreadyExists,
@@ -313,7 +312,7 @@ class GroupOps(LaunchConfigOps):
                     "You cannot delete an AutoScalingGroup while there are instances or pending "
                     "Spot instance request(s) still in the group.")
         if not insts:
-            self.store.delete(names.GROUPS, group_key(doc))
+            self.delete_group(doc)
             return {}
         before = int(doc["DesiredCapacity"])
         doc.update(Status=DELETING, MinSize=0, MaxSize=0, DesiredCapacity=0, _forceDelete=True)

@@ -18,6 +18,10 @@ LAUNCH_CONFIGS = "autoscaling.launch_configs"
 GROUPS = "autoscaling.groups"
 INSTANCES = "autoscaling.instances"
 ACTIVITIES = "autoscaling.activities"
+#: scaling policies, key ``<group key>/<policy name>``
+POLICIES = "autoscaling.policies"
+#: policy ARN → {"key": policy key}
+POLICY_ARNS = "autoscaling.policy_arns"
 
 
 def scope(account: str, region: str) -> str:

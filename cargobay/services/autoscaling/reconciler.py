@@ -125,7 +125,7 @@ class ReconcileOps(InstanceOps):
         elif len(live) > desired:
             self._scale_in(group, live, len(live) - desired)
         elif group.get("_forceDelete") and not insts:
-            self.store.delete(names.GROUPS, group_key(group))
+            self.delete_group(group)
 
     # -- launching ---------------------------------------------------------------------
     def _launch(self, group: Doc, live: list[Doc], count: int) -> None:

@@ -3,7 +3,8 @@ groups, instances, scaling activities.  An instance is a real ``cargobay agent``
 process (agent_processes.py) that registers into the cluster its user data names.
 
 Operations in mixins: launch_configs.py → groups.py → instances.py → reconciler.py (the
-loop that launches and terminates).  State lives in the store (``autoscaling.*``);
+loop that launches and terminates); policies.py (simple and step scaling policies, run
+by CloudWatch alarm actions: ``on_alarm_action``).  State lives in the store (``autoscaling.*``);
 agent processes are known by PID.
 
 - **start**: instances whose agent is not running (the server stopped them, or the
@@ -29,6 +30,7 @@ from cargobay.services.autoscaling import names
 from cargobay.services.autoscaling.agent_processes import AgentProcesses
 from cargobay.services.autoscaling.base import TERMINATING
 from cargobay.services.autoscaling.instance_credentials import PREFIX, InstanceCredentials
+from cargobay.services.autoscaling.policies import PolicyOps
 from cargobay.services.autoscaling.reconciler import ReconcileOps
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ log = logging.getLogger("cargobay.autoscaling")
 SHUTDOWN_WAIT = 10.0
 
 
-class AutoScalingService(ReconcileOps):
+class AutoScalingService(ReconcileOps, PolicyOps):
     def __init__(self, app: App) -> None:
         self.app = app
         self.store = app.store
