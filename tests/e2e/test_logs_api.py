@@ -264,6 +264,8 @@ PATTERNS: list[tuple[str, list[int]]] = [
     ("?WARN ?INFO", [2, 3]),
     ('"Out of memory"', [5]),
     ('"[ERROR]"', [4]),
+    ("%process [0-9]+%", [5]),
+    ("%^(WARN|INFO) %", [2, 3]),
     ("error", [6, 8]),  # terms are case-sensitive
     ('{ $.level = "error" }', [6, 8]),
     ("{ $.level = error }", [6, 8]),
@@ -299,7 +301,8 @@ def test_filter_log_events_pattern(logs: Any, pattern: str, matches: list[int]) 
 
 
 @pytest.mark.parametrize("pattern", ['"unterminated', "{ $.a = }", "{ $.a > x }", "{ $.a = 1",
-                                     "[ip, user]", "{ && }"])
+                                     "[ip, user]", "{ && }",
+                                     "%(%"])
 def test_invalid_filter_patterns_are_rejected(logs: Any, pattern: str) -> None:
     make(logs)
     error(lambda: logs.filter_log_events(logGroupName="app", filterPattern=pattern),

@@ -6,7 +6,8 @@ Two forms:
 - **Terms** (unstructured events): ``ERROR`` (the event contains ERROR; case-sensitive),
   ``ERROR Exception`` (both), ``"Out of memory"`` (a quoted phrase, which may hold
   spaces and punctuation), ``ERROR -Exception`` (ERROR but not Exception), and
-  ``?ERROR ?WARN`` (either).  An empty pattern matches every event.
+  ``?ERROR ?WARN`` (either), ``%ERR[0-9]+%`` (a regular expression).  An empty pattern
+  matches every event.
 - **JSON** (``{ … }``): selectors ``$.a.b``, ``$.list[0].c``, ``$.*`` excluded; comparisons
   ``=`` ``!=`` on strings (with ``*`` wildcards) and numbers, ``<`` ``<=`` ``>`` ``>=``
   on numbers, ``IS TRUE`` / ``IS FALSE`` / ``IS NULL`` / ``NOT EXISTS``; conditions
@@ -77,6 +78,12 @@ def _split_terms(s: str) -> list[_Term]:
                 raise PatternError("Invalid filter pattern: unterminated quoted term.")
             text = s[i + 1 : end]
             i = end + 1
+        elif s[i] == "%":
+            end = s.find("%", i + 1)
+            if end < 0:
+                raise PatternError("Invalid filter pattern: unterminated regular expression.")
+            text = s[i : end + 1]  # kept whole: %…% marks a regular expression
+            i = end + 1
         else:
             j = i
             while j < n and not s[j].isspace():
@@ -90,18 +97,32 @@ def _split_terms(s: str) -> list[_Term]:
     return out
 
 
+TermTest = Callable[[str], bool]
+
+
+def _term_test(text: str) -> TermTest:
+    """A literal term matches where it occurs; ``%regex%`` where the expression does."""
+    if len(text) >= 2 and text.startswith("%") and text.endswith("%"):
+        try:
+            rx = re.compile(text[1:-1])
+        except re.error as e:
+            raise PatternError(f"Invalid regular expression {text}: {e}") from None
+        return lambda message: rx.search(message) is not None
+    return lambda message: text in message
+
+
 def _terms(s: str) -> Predicate:
     terms = _split_terms(s)
-    must = [t.text for t in terms if t.kind == "and"]
-    must_not = [t.text for t in terms if t.kind == "not"]
-    any_of = [t.text for t in terms if t.kind == "or"]
+    must = [_term_test(t.text) for t in terms if t.kind == "and"]
+    must_not = [_term_test(t.text) for t in terms if t.kind == "not"]
+    any_of = [_term_test(t.text) for t in terms if t.kind == "or"]
 
     def match(message: str) -> bool:
-        if any_of and not any(t in message for t in any_of):
+        if any_of and not any(t(message) for t in any_of):
             return False
-        if not all(t in message for t in must):
+        if not all(t(message) for t in must):
             return False
-        return not any(t in message for t in must_not)
+        return not any(t(message) for t in must_not)
 
     return match
 
