@@ -333,19 +333,22 @@ def test_list_tasks_by_service(cluster: Any, agent: FakeAgent) -> None:
                ["taskArns"]) == 1
 
 
-def test_a_fargate_service_is_kept_but_its_tasks_are_refused(cluster: Any,
-                                                            agent: FakeAgent) -> None:
+def test_a_fargate_service_starts_its_tasks_without_an_instance(cluster: Any,
+                                                               agent: FakeAgent) -> None:
     taskdef(cluster, "fg", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
             cpu="256", memory="512",
-            containerDefinitions=[{"name": "app", "image": "busybox"}])
+            containerDefinitions=[{"name": "app", "image": "cargobay-test/busybox:latest",
+                                   "command": ["sleep", "60"]}])
     svc = cluster.create_service(
         serviceName="fg", taskDefinition="fg", desiredCount=1, launchType="FARGATE",
         networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
     )["service"]
     assert (svc["launchType"], svc["platformVersion"]) == ("FARGATE", "LATEST")
-    msg = until(lambda: describe(cluster, "fg")["events"])[0]["message"]
-    assert msg == ("(service fg) was unable to place a task. Reason: cargobay does not run "
-                   "tasks with the FARGATE launch type yet.")
+    (arn,) = until(lambda: cluster.list_tasks(serviceName="fg", launchType="FARGATE")[
+        "taskArns"])
+    task = cluster.describe_tasks(tasks=[arn])["tasks"][0]
+    assert "containerInstanceArn" not in task and task["group"] == "service:fg"
+    assert not any("unable to place" in e["message"] for e in describe(cluster, "fg")["events"])
     stats = cluster.describe_clusters(clusters=["default"], include=["STATISTICS"])["clusters"][0]
     assert {x["name"]: x["value"] for x in stats["statistics"]}["activeFargateServiceCount"] \
         == "1"
