@@ -14,6 +14,8 @@ import json
 import urllib.request
 from typing import Any
 
+import pytest
+
 from tests.e2e.fargate.conftest import TEST_IMAGE, until
 
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-0a1b2c3d"], "securityGroups": ["sg-1"],
@@ -130,3 +132,23 @@ def _try_fetch(url: str) -> bytes | None:
         return fetch(url)
     except OSError:
         return None
+
+
+@pytest.mark.parametrize("runtime_kind", ["process"])
+def test_a_fargate_tasks_health_check_sets_its_health(fecs: Any) -> None:
+    """Health travels in the fleet as in an agent's poll: the container's and the task's
+    healthStatus become HEALTHY once the check passes."""
+    ecs = fecs
+    td = ecs.register_task_definition(
+        family="fg-health", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+        cpu="256", memory="512",
+        containerDefinitions=[{"name": "main", "image": TEST_IMAGE, "command": ["sleep", "60"],
+                               "stopTimeout": 2,
+                               "healthCheck": {"command": ["CMD-SHELL", "true"],
+                                               "interval": 5, "retries": 1}}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    arn = ecs.run_task(cluster=ecs.cluster, taskDefinition=td, launchType="FARGATE",
+                       networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
+    task = until(lambda: (d := describe(ecs, [arn])[0])["healthStatus"] == "HEALTHY" and d,
+                 timeout=20)
+    assert task["containers"][0]["healthStatus"] == "HEALTHY"
