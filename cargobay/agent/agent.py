@@ -319,8 +319,10 @@ class Agent:
                 "version": self.version,
                 "wait": self.config.poll_wait,
                 "health": self.health_map(),
-                "usage": self.usage.report(self.runners),
             }
+            usage = self.usage.report(self.runners)
+            if usage:  # a new reading (docs/agent-protocol.md §2)
+                body["usage"] = usage
             poll = asyncio.ensure_future(
                 self.channel.poll(body, timeout=self.config.poll_wait + POLL_GRACE)
             )

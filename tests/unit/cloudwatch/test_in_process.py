@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_dispatcher_put_metric_data_in_aws_namespace() -> None:
             cw(app).put_metric_data(CTX, {"Namespace": "AWS/ECS", "MetricData": [
                 {"MetricName": "x", "Value": 1.0}]})
         assert err.value.code == "InvalidParameterValue"
-        alarm = {"AlarmName": "TargetTracking-service/c1/web-AlarmHigh-1",
+        alarm: dict[str, Any] = {"AlarmName": "TargetTracking-service/c1/web-AlarmHigh-1",
                  "MetricName": "CPUUtilization", "Namespace": "AWS/ECS",
                  "Statistic": "Average", "Period": 60, "EvaluationPeriods": 3,
                  "DatapointsToAlarm": 3, "Threshold": 50.0,
