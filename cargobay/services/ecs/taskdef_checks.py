@@ -26,6 +26,7 @@ import orjson
 
 from cargobay.services.ecs.errors import ClientException
 from cargobay.services.ecs.fargate_sizes import ec2_cpu_ok, fargate_size_ok
+from cargobay.services.ecs.taskdef_volumes import volume_problem
 
 Doc = dict[str, Any]
 
@@ -216,6 +217,9 @@ def _check_dependencies(containers: list[Doc]) -> None:
 
 
 def _check_mount_points(td: Doc, containers: list[Doc]) -> None:
+    problem = volume_problem(td)
+    if problem:
+        raise _fail(problem)
     volumes = {v.get("name") for v in td.get("volumes", [])}
     for c in containers:
         for mp in c.get("mountPoints", []):

@@ -189,3 +189,26 @@ def test_aws_cli(url: str) -> None:
     bad = aws_cli(url, "efs", "delete-file-system", "--file-system-id",
                   "fs-0123456789abcdef0", check=False)
     assert bad.returncode != 0 and "FileSystemNotFound" in bad.stderr
+
+
+def test_register_task_definition_checks_efs_volumes(url: str) -> None:
+    ecs = client("ecs", url)
+    c = [{"name": "c", "image": "busybox", "memory": 64,
+          "mountPoints": [{"sourceVolume": "v", "containerPath": "/d"}]}]
+
+    def register(cfg: dict[str, Any]) -> Any:
+        return ecs.register_task_definition(
+            family="efs", containerDefinitions=c,
+            volumes=[{"name": "v", "efsVolumeConfiguration": {
+                "fileSystemId": "fs-0123456789abcdef0", **cfg}}])
+
+    msg = expect_error(lambda: register({"transitEncryption": "ENABLED", "rootDirectory": "/x",
+                                         "authorizationConfig": {"accessPointId": "fsap-1"}}),
+                       "ClientException")
+    assert "root directory must be omitted" in msg
+    msg = expect_error(lambda: register({"authorizationConfig": {"iam": "ENABLED"}}),
+                       "ClientException")
+    assert "transit encryption must be enabled" in msg
+    ok = register({"transitEncryption": "ENABLED", "rootDirectory": "/",
+                   "authorizationConfig": {"accessPointId": "fsap-1", "iam": "ENABLED"}})
+    assert ok["taskDefinition"]["volumes"][0]["efsVolumeConfiguration"]["rootDirectory"] == "/"

@@ -6,13 +6,16 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from cargobay.agent.agent import AgentConfig
 from tests.e2e.agent.harness import AgentThread
 from tests.support import ServerProcess, client, free_port
 
 
-def _run_and_wait(url: str, cluster: str, fs_id: str, script: str) -> dict:  # type: ignore[type-arg]
+def _run_and_wait(
+    url: str, cluster: str, instance: str, fs_id: str, script: str
+) -> dict[str, Any]:
     ecs = client("ecs", url)
     family = f"dur-{uuid.uuid4().hex[:8]}"
     ecs.register_task_definition(
@@ -22,7 +25,8 @@ def _run_and_wait(url: str, cluster: str, fs_id: str, script: str) -> dict:  # t
             "command": ["sh", "-c", script],
             "mountPoints": [{"sourceVolume": "v", "containerPath": "/mnt/cb-durable"}]}],
         volumes=[{"name": "v", "efsVolumeConfiguration": {"fileSystemId": fs_id}}])
-    arn = ecs.run_task(cluster=cluster, taskDefinition=family)["tasks"][0]["taskArn"]
+    arn = ecs.start_task(cluster=cluster, taskDefinition=family,
+                         containerInstances=[instance])["tasks"][0]["taskArn"]
     deadline = time.monotonic() + 30
     while True:
         task = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
@@ -43,7 +47,9 @@ def test_files_survive_tasks_and_a_server_restart(tmp_path: Path) -> None:
             "FileSystemId"]
         agent = AgentThread(AgentConfig(endpoint=srv.url, cluster=cluster, runtime="process",
                                         data_dir=str(tmp_path / "agent"))).start()
-        wrote = _run_and_wait(srv.url, cluster, fs_id, "echo kept > /mnt/cb-durable/f")
+        wrote = _run_and_wait(
+            srv.url, cluster, agent.instance_arn, fs_id, "echo kept > /mnt/cb-durable/f"
+        )
         assert wrote["containers"][0].get("exitCode") == 0, wrote
         agent.stop()
         agent = None
@@ -57,7 +63,9 @@ def test_files_survive_tasks_and_a_server_restart(tmp_path: Path) -> None:
         agent = AgentThread(AgentConfig(endpoint=srv.url, cluster=cluster, runtime="process",
                                         data_dir=str(tmp_path / "agent2"),
                                         create_cluster=False)).start()
-        read = _run_and_wait(srv.url, cluster, fs_id, "grep -qx kept /mnt/cb-durable/f")
+        read = _run_and_wait(
+            srv.url, cluster, agent.instance_arn, fs_id, "grep -qx kept /mnt/cb-durable/f"
+        )
         assert read["containers"][0].get("exitCode") == 0, read
     finally:
         if agent is not None:
