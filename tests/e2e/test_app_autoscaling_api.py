@@ -237,3 +237,20 @@ def test_the_cli_registers_a_target(url: str, aas: Any) -> None:
     out = aws_cli(url, "application-autoscaling", "describe-scalable-targets",
                   "--service-namespace", NS)
     assert '"MinCapacity": 2' in out.stdout
+
+
+def test_target_tracking_alarms_are_real_cloudwatch_alarms(url: str, aas: Any) -> None:
+    cw = client("cloudwatch", url)
+    aas.register_scalable_target(**T, MinCapacity=1, MaxCapacity=4)
+    out = aas.put_scaling_policy(
+        **T, PolicyName="cpu", PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0, "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+    names = sorted(a["AlarmName"] for a in out["Alarms"])
+    shown = cw.describe_alarms(AlarmNames=names)["MetricAlarms"]
+    assert sorted(a["AlarmName"] for a in shown) == names
+    assert {a["AlarmArn"] for a in shown} == {a["AlarmARN"] for a in out["Alarms"]}
+    assert all(a["AlarmActions"] == [out["PolicyARN"]] for a in shown)
+    aas.deregister_scalable_target(**T)
+    assert cw.describe_alarms(AlarmNames=names)["MetricAlarms"] == []
