@@ -24,6 +24,7 @@ def default_services(app: App) -> dict[str, object]:
         ApplicationAutoScalingService,
     )
     from cargobay.services.autoscaling.service import AutoScalingService
+    from cargobay.services.cloudwatch.service import CloudWatchService
     from cargobay.services.ecs.service import EcsService
     from cargobay.services.efs.service import EfsService
     from cargobay.services.events.service import EventsService
@@ -46,6 +47,7 @@ def default_services(app: App) -> dict[str, object]:
         "logs": LogsService(app),
         "efs": EfsService(app),
         "application-autoscaling": ApplicationAutoScalingService(app),
+        "cloudwatch": CloudWatchService(app),
     }
 
 
