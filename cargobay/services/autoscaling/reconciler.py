@@ -5,8 +5,9 @@ API call changed something:
 
 - **Pending → InService** once the instance's agent has registered a container
   instance with its ``ec2InstanceId`` in the cluster of its user data (the launch
-  activity then ends Successful); an agent that exits first, or has not registered
-  within LAUNCH_TIMEOUT, fails the launch and the instance is terminated.
+  activity then ends Successful); an agent that exits first fails the launch and the
+  instance is terminated (and replaced).  One that cannot register (say, its cluster
+  does not exist) stays Pending, retrying, as the ECS agent does.
 - **health**: an InService instance whose agent process is gone becomes Unhealthy and
   is terminated (then replaced), as an EC2 health check does for a stopped instance.
 - **capacity**: fewer live (not Terminating) instances than desired → launch the
@@ -15,8 +16,9 @@ API call changed something:
 - **Terminating**: the container instance is set DRAINING (ECS moves service tasks
   away); when it runs no task, or after ``CARGOBAY_ASG_DRAIN_TIMEOUT`` seconds (default
   300), the agent gets SIGTERM (it stops its tasks and reports them), SIGKILL after
-  STOP_TIMEOUT; then the container instance is deregistered (force) and the instance
-  is Terminated: its record is removed and its activity ends Successful.
+  STOP_TIMEOUT real seconds (a thread waits on the process); then the container
+  instance is deregistered (force) and the instance is Terminated: its record is
+  removed and its activity ends Successful.
 - a group being force-deleted is removed once it has no instance left.
 
 Launch failures (a launch configuration or instance profile gone) end in a Failed
@@ -29,6 +31,7 @@ import logging
 import os
 import secrets
 import signal
+import threading
 from typing import Any
 
 from cargobay.protocol.errors import AwsError
@@ -57,7 +60,8 @@ from cargobay.services.autoscaling.instances import InstanceOps
 
 log = logging.getLogger("cargobay.autoscaling")
 
-LAUNCH_TIMEOUT = 120.0
+#: real seconds an agent gets to stop after SIGTERM before SIGKILL (a real process: not
+#: the app clock, which may be simulated and jump)
 STOP_TIMEOUT = 15.0
 RETRY_DELAY = 10.0
 
@@ -213,17 +217,17 @@ class ReconcileOps(InstanceOps):
         found = await self.ecs(inst, "ListContainerInstances", {
             "cluster": inst["cluster"], "filter": f"ec2InstanceId == {iid}"})
         arns = (found or {}).get("containerInstanceArns") or []
+        fresh = self.store.get(names.INSTANCES, instance_key(inst))
+        if fresh is None or fresh["LifecycleState"] != PENDING:
+            return  # changed while ECS was asked (terminated by a user...)
+        inst = fresh
         if arns:
             inst.update(LifecycleState=IN_SERVICE, containerInstanceArn=arns[0])
             self.save_instance(inst)
             self.finish_activity(inst.get("activity"))
             return
-        reason = None
         if not self.processes.alive(inst.get("pid"), iid):
             reason = "The instance's agent exited before it registered"
-        elif now - float(inst["launchedAt"]) > LAUNCH_TIMEOUT:
-            reason = "The instance's agent did not register in time"
-        if reason is not None:
             self.finish_activity(inst.get("activity"), FAILED, reason)
             self._begin_termination(group, inst, (
                 f"At {stamp(now)} an instance was taken out of service in response to an EC2 "
@@ -263,6 +267,14 @@ class ReconcileOps(InstanceOps):
         self.save_instance(inst)
 
     async def _terminate_step(self, group: Doc, inst: Doc, now: float) -> None:
+        await self._terminate_phases(inst, now)
+        fresh = self.store.get(names.INSTANCES, instance_key(inst))
+        if fresh is not None and inst.get("_gone") is None:
+            # keep what an API call changed meanwhile (protection)
+            inst["ProtectedFromScaleIn"] = fresh.get("ProtectedFromScaleIn", False)
+            self.save_instance(inst)
+
+    async def _terminate_phases(self, inst: Doc, now: float) -> None:
         iid, phase = inst["InstanceId"], inst.get("phase", "drain")
         arn = inst.get("containerInstanceArn")
         if phase == "drain":
@@ -282,24 +294,23 @@ class ReconcileOps(InstanceOps):
                 busy = found and (int(found[0].get("runningTasksCount", 0))
                                   + int(found[0].get("pendingTasksCount", 0))) > 0
                 if busy:
-                    self.save_instance(inst)
                     return
             self.processes.signal(inst.get("pid"), iid, signal.SIGTERM)
+            pid = inst.get("pid")
+            if pid:
+                threading.Thread(target=self.processes.wait_gone, args=([int(pid)], STOP_TIMEOUT),
+                                 daemon=True, name=f"asg-stop-{iid}").start()
             inst.update(phase="stop", phaseAt=now)
             phase = "stop"
             self.finish_activity(inst.get("activity"), "InProgress", progress=50)
         if phase == "stop":
             if self.processes.alive(inst.get("pid"), iid):
-                if now - float(inst["phaseAt"]) < STOP_TIMEOUT:
-                    self.save_instance(inst)
-                    return
-                self.processes.signal(inst.get("pid"), iid, signal.SIGKILL)
+                return  # the stopper thread SIGKILLs it after STOP_TIMEOUT
             if arn:
                 await self.ecs(inst, "DeregisterContainerInstance", {
                     "cluster": inst["cluster"], "containerInstance": arn, "force": True})
             self.store.delete(names.INSTANCES, instance_key(inst))
+            inst["_gone"] = True
             self.finish_activity(inst.get("activity"), SUCCESSFUL)
             self.credentials.forget(iid)
             self.processes.forget(iid)
-            return
-        self.save_instance(inst)
