@@ -23,7 +23,7 @@ A container definition with ``logConfiguration: {logDriver: awslogs, options: {â
   agent log (once per stream and error code) and the batch is dropped.  An unreachable
   endpoint keeps the batch for the next pass (up to ``MAX_PENDING_BYTES`` per stream).
 - When the task's containers have stopped, the rest of their output is sent
-  (:meth:`AwsLogs.finish_task`) before the task's credentials are revoked.
+  (:meth:`AwsLogs.finish_task`), then the task's keys are revoked (``release``).
 """
 
 from __future__ import annotations
@@ -174,16 +174,24 @@ class AwsLogs:
     async def finish_task(self, task: Assignment) -> None:
         """The task's containers have stopped: send what is left, then forget the task."""
         keys = [k for k in self._streams if k[0] == task.task_id]
-        if not keys:
-            return
-        try:
-            await asyncio.wait_for(self._flush([self._streams[k] for k in keys]),
-                                   FINAL_FLUSH_TIMEOUT)
-        except TimeoutError:
-            log.warning("awslogs: the last lines of task %s were not all sent", task.task_arn)
-        for k in keys:
-            self._streams.pop(k, None)
-        self._creds.pop(task.task_arn, None)
+        if keys:
+            try:
+                await asyncio.wait_for(self._flush([self._streams[k] for k in keys]),
+                                       FINAL_FLUSH_TIMEOUT)
+            except TimeoutError:
+                log.warning("awslogs: the last lines of task %s were not all sent",
+                            task.task_arn)
+            for k in keys:
+                self._streams.pop(k, None)
+        if self._creds.pop(task.task_arn, None) is not None:
+            # the execution role's keys die with the task (TaskIam.release revokes only
+            # when the task also has a task role)
+            body = {"containerInstanceArn": self._instance_arn(), "taskArn": task.task_arn}
+            try:
+                await self.plane.post("release", body)
+            except (PlaneRefused, Unreachable) as e:
+                log.warning("could not revoke the execution-role keys of %s (they expire): %s",
+                            task.task_arn, e)
 
     # -- the loop ----------------------------------------------------------------------
 

@@ -24,11 +24,11 @@ CREDS = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "Token": "t",
 
 class FakePlane:
     def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def post(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append(body)
-        return dict(CREDS)
+        self.calls.append((name, body))
+        return dict(CREDS) if name == "credentials" else {"revoked": 1}
 
 
 class FakeLogs:
@@ -64,7 +64,8 @@ def task(**opts: str) -> Assignment:
 
 
 def shipper(tmp_path: Path) -> tuple[AwsLogs, FakeLogs, Path]:
-    s = AwsLogs(SimClock(), FakePlane(), endpoint="http://127.0.0.1:1",  # type: ignore[arg-type]
+    plane = FakePlane()
+    s = AwsLogs(SimClock(), plane, endpoint="http://127.0.0.1:1",  # type: ignore[arg-type]
                 region="us-east-1", instance_arn=lambda: "arn:instance")
     fake = FakeLogs()
     s._client = fake  # type: ignore[assignment]
@@ -108,6 +109,30 @@ def test_batches_respect_the_event_count_and_byte_limits(tmp_path: Path) -> None
     # 5,000 short lines (32 bytes each with the overhead), the split line and five of the
     # 100,026-byte events fill the third batch to 960,182 bytes; a sixth would pass 1 MiB
     assert [len(b) for b in batches] == [10_000, 10_000, 5_000 + 2 + 5, 7]
+
+
+def test_the_execution_role_is_asked_for_and_its_keys_released_at_the_end(
+    tmp_path: Path,
+) -> None:
+    s, _, _ = shipper(tmp_path)
+    plane: FakePlane = s.plane  # type: ignore[assignment]
+    t = task()
+    run(s.prepare(t))
+    assert plane.calls == [("credentials", {"containerInstanceArn": "arn:instance",
+                                            "taskArn": t.task_arn, "role": "execution"})]
+    run(s.finish_task(t))
+    assert plane.calls[-1] == ("release", {"containerInstanceArn": "arn:instance",
+                                           "taskArn": t.task_arn})
+    assert s._streams == {} and s._creds == {}
+
+
+def test_a_task_without_awslogs_costs_nothing(tmp_path: Path) -> None:
+    s, fake, _ = shipper(tmp_path)
+    t = task()
+    t.task_definition["containerDefinitions"][0].pop("logConfiguration")
+    run(s.prepare(t))
+    run(s.finish_task(t))
+    assert s.plane.calls == [] and fake.calls == []  # type: ignore[attr-defined]
 
 
 def test_a_refused_batch_is_dropped_and_reported_once(
