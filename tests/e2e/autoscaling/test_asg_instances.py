@@ -182,3 +182,24 @@ def test_force_delete_terminates_protected_instances(asg: Any, ecs: Any) -> None
     wait_for(lambda: not group(asg), timeout=30)
     assert pids_with(inst["InstanceId"]) == []
     assert ecs.list_container_instances(cluster="X")["containerInstanceArns"] == []
+
+
+def test_an_instance_whose_agent_dies_is_replaced(asg: Any, ecs: Any) -> None:
+    """The EC2 health check: a stopped instance is taken out of service and replaced."""
+    import os
+    import signal
+
+    setup_group(asg, ecs, 1)
+    (inst,) = wait_for(lambda: in_service(asg, 1))
+    (pid,) = pids_with(inst["InstanceId"])
+    os.kill(pid, signal.SIGKILL)
+    new = wait_for(lambda: [i for i in (in_service(asg, 1) or [])
+                            if i["InstanceId"] != inst["InstanceId"]])
+    assert new[0]["HealthStatus"] == "Healthy"
+    acts = asg.describe_scaling_activities(AutoScalingGroupName="g")["Activities"]
+    ended = next(a for a in acts if a["Description"] == f"Terminating EC2 instance: "
+                 f"{inst['InstanceId']}")
+    assert "in response to an EC2 health check indicating it has been terminated or " \
+           "stopped." in ended["Cause"]
+    asg.update_auto_scaling_group(AutoScalingGroupName="g", MinSize=0, MaxSize=0)
+    wait_for(lambda: not group(asg)["Instances"])
