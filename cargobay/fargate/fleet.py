@@ -63,6 +63,7 @@ from cargobay.services.ecs.task_lifecycle import (
     task_health,
 )
 from cargobay.services.ecs.task_writes import commit
+from cargobay.services.efs.mounts import assignment_volumes
 
 if TYPE_CHECKING:
     from cargobay.app import App
@@ -143,6 +144,7 @@ class FargateFleet:
                 await self._main
             self._main = None
         if self.runtime is not None and getattr(self.runtime, "adopt", None) is None:
+            self._desire_stop_all(SHUTDOWN_REASON)
             await self._stop_all(SHUTDOWN_REASON)
         for t in self._runner_tasks.values():
             t.cancel()
@@ -166,6 +168,19 @@ class FargateFleet:
         for runner in self.runners.values():
             runner.stop(FORGOTTEN_REASON)
         self.wake()
+
+    def _desire_stop_all(self, reason: str) -> None:
+        """The control plane's side of a shutdown: every task the fleet runs is asked to
+        stop (stopCode TerminationNotice, as for a host that goes away)."""
+        now = self.clock.now()
+        for key in list(self.runners):
+            task = self.store.get(tasks.TABLE, key)
+            if task is None or task["lastStatus"] == "STOPPED":
+                continue
+            before = category(task)
+            code = TERMINATION_NOTICE if started(task) else TASK_FAILED_TO_START
+            if desire_stop(task, code, reason, now):
+                commit(self.store, task, before, desired_changed=True)
 
     async def _stop_all(self, reason: str) -> None:
         for r in self.runners.values():
@@ -281,7 +296,7 @@ class FargateFleet:
         if record is not None and resumed and getattr(self.runtime, "adopt", None) is None:
             self._lost(key, task, record)
             return
-        assignment = Assignment.from_doc(assignment_doc(task))
+        assignment = Assignment.from_doc(assignment_doc(task) | assignment_volumes(self.app, task))
         if record is None:
             record = TaskRecord(assignment.task_arn, assignment.to_doc())
         cpu, memory = int(task["cpu"]), int(task["memory"])
@@ -297,6 +312,7 @@ class FargateFleet:
             changed=lambda: self._save(key),
             health_changed=lambda: self._health(key),
             iam=self.iam,
+            volume_root=self._volume_root(),
         )
         runner = TaskRunner(ctx, assignment, record)
         self.runners[key] = runner
@@ -408,6 +424,11 @@ class FargateFleet:
         path = log_path(self._log_dir, task_id, container)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         return path
+
+    def _volume_root(self) -> str | None:
+        """Where Fargate tasks' own volumes live (agent/volumes.py)."""
+        base = self.app.config.data_dir
+        return os.path.join(base, "fargate", "volumes") if base else None
 
     async def _stats_of(self, handle: ContainerHandle) -> ContainerStats:
         assert self.runtime is not None
