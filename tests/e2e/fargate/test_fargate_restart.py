@@ -70,3 +70,27 @@ def test_fargate_tasks_survive_or_stop_honestly_after_kill_9(
         assert t["attachments"][0]["status"] == "DETACHED"
     finally:
         again.stop()
+
+
+def test_a_clean_shutdown_stops_process_fargate_tasks(tmp_path: Path) -> None:
+    """Process-runtime tasks are the server's children: a clean stop of the server stops
+    them, with stopCode TerminationNotice, and the stored task says so after a restart."""
+    env = {"CARGOBAY_FARGATE_RUNTIME": "process"}
+    srv = ServerProcess(data_dir=str(tmp_path), env=env).start()
+    try:
+        ecs = client("ecs", srv.url)
+        ecs.create_cluster(clusterName="default")
+        td = register(ecs, "fg-bye", ["sleep", "600"])
+        arn = ecs.run_task(taskDefinition=td, launchType="FARGATE",
+                           networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
+        until(lambda: _status(ecs, arn)["lastStatus"] == "RUNNING")
+    finally:
+        assert srv.stop() == 0
+    again = ServerProcess(data_dir=str(tmp_path), env=env).start()
+    try:
+        t = _status(client("ecs", again.url), arn)
+        assert (t["lastStatus"], t["stopCode"]) == ("STOPPED", "TerminationNotice")
+        assert "shut down" in t["stoppedReason"]
+        assert t["containers"][0]["exitCode"] in (137, 143)
+    finally:
+        again.stop()
