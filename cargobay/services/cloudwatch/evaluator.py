@@ -114,7 +114,10 @@ class Evaluator(AlarmOps, ActionRunner):
             where, alarm["Namespace"], alarm["MetricName"], alarm.get("Dimensions") or []))
         if series is None:
             return values, counts
-        stat = alarm.get("Statistic") or alarm["ExtendedStatistic"]
+        stat = alarm.get("Statistic")
+        if stat is not None:
+            return series.slots(start, p, size, stat, alarm.get("Unit"))
+        stat = alarm["ExtendedStatistic"]
         buckets: dict[float, Agg] = series.buckets(start, end, p, alarm.get("Unit"))
         for t, agg in buckets.items():
             i = int((t - start) // p)

@@ -29,12 +29,15 @@ REGION_NAMES = {
 
 
 def short_date(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).strftime("%d/%m/%y %H:%M:%S")
+    d = datetime.fromtimestamp(ts, tz=UTC)
+    return (f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d} "
+            f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}")
 
 
 def iso(ts: float) -> str:
     d = datetime.fromtimestamp(ts, tz=UTC)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+0000"
+    return (f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:"
+            f"{d.second:02d}.{d.microsecond // 1000:03d}+0000")
 
 
 def num(v: float) -> str:
