@@ -254,3 +254,18 @@ def test_target_tracking_alarms_are_real_cloudwatch_alarms(url: str, aas: Any) -
     assert all(a["AlarmActions"] == [out["PolicyARN"]] for a in shown)
     aas.deregister_scalable_target(**T)
     assert cw.describe_alarms(AlarmNames=names)["MetricAlarms"] == []
+
+
+def test_an_alarm_cloudwatch_refuses_fails_the_policy_and_leaves_nothing(
+        url: str, aas: Any) -> None:
+    cw = client("cloudwatch", url)
+    aas.register_scalable_target(**T, MinCapacity=1, MaxCapacity=4)
+    expect_error(lambda: aas.put_scaling_policy(
+        **T, PolicyName="odd", PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={"TargetValue": 5.0,
+            "CustomizedMetricSpecification": {"Metrics": [
+                {"Id": "m1", "ReturnData": True, "MetricStat": {"Stat": "NotAStatistic",
+                 "Metric": {"Namespace": "App", "MetricName": "Backlog"}}}]}}),
+        "ValidationException")
+    assert aas.describe_scaling_policies(ServiceNamespace=NS)["ScalingPolicies"] == []
+    assert cw.describe_alarms(AlarmNamePrefix="TargetTracking-")["MetricAlarms"] == []

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
+from cargobay.protocol.errors import AwsError
 from cargobay.services.application_autoscaling import names, tt_alarms
 from cargobay.services.application_autoscaling.base import AasBase
 from cargobay.services.application_autoscaling.errors import (
@@ -116,9 +117,13 @@ class PolicyOps(AasBase):
                         "cloudwatch", "PutMetricAlarm", alarm,
                         region=ref.region, account_id=ref.account)
                     created.append(alarm["AlarmName"])
-            except Exception:
+            except Exception as e:
                 await self.delete_alarms(
                     ref, [n for n in created if n not in {a["AlarmName"] for a in old_alarms}])
+                if isinstance(e, AwsError) and e.status < 500:
+                    # CloudWatch refused the alarm (a customized metric it cannot take)
+                    raise ValidationException(
+                        f"Failed to create the alarms of the policy: {e.message}") from None
                 raise
             alarms = [{"AlarmName": n, "AlarmARN": tt_alarms.alarm_arn(ref, n)} for n in created]
             doc["TargetTrackingScalingPolicyConfiguration"] = config
