@@ -72,8 +72,11 @@ class LoadPlane(App):
     """The control plane plus one real agent (process runtime) in the same event loop,
     on the same clock."""
 
-    def __init__(self, config: Config, clock: Clock, agent: AgentConfig) -> None:
+    def __init__(self, config: Config, clock: Clock, agent: AgentConfig,
+                 metrics_period: float) -> None:
         super().__init__(config, clock=clock)
+        ecs: Any = self.services["ecs"]
+        ecs.metrics.period = metrics_period  # before its loop starts sleeping
         self.agent_config = agent
         self.agent: Agent | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -180,7 +183,8 @@ class Harness:
 
 
 @contextlib.contextmanager
-def load_plane(tmp_path: Path, clock: Clock, *, poll_wait: float) -> Iterator[Harness]:
+def load_plane(tmp_path: Path, clock: Clock, *, poll_wait: float,
+               metrics_period: float = 60.0) -> Iterator[Harness]:
     import uvicorn
 
     from cargobay.server import AsgiApp
@@ -190,7 +194,7 @@ def load_plane(tmp_path: Path, clock: Clock, *, poll_wait: float) -> Iterator[Ha
     agent = AgentConfig(endpoint=url, cluster=CLUSTER, runtime="process",
                         data_dir=str(tmp_path / "agent"), cpu=4096, memory=4096,
                         poll_wait=poll_wait, create_cluster=True)
-    plane = LoadPlane(Config(data_dir=None), clock, agent)
+    plane = LoadPlane(Config(data_dir=None), clock, agent, metrics_period)
     cfg = uvicorn.Config(AsgiApp(plane), host="127.0.0.1", port=port, lifespan="on",
                          log_level="warning", access_log=False)
     server = uvicorn.Server(cfg)
@@ -267,9 +271,8 @@ def test_target_tracking_scales_out_under_real_load_and_in_when_it_stops_sim(
 
 
 def test_step_scaling_on_high_resolution_metrics_real_clock(tmp_path: Path) -> None:
-    with load_plane(tmp_path, RealClock(), poll_wait=1.0) as h:
-        ecs_service: Any = h.plane.services["ecs"]
-        ecs_service.metrics.period = 10.0  # high-resolution ECS metrics (see the docstring)
+    # high-resolution ECS metrics every 10 s (see the module docstring)
+    with load_plane(tmp_path, RealClock(), poll_wait=1.0, metrics_period=10.0) as h:
         h.service_of_burners()
         arns = {}
         for name, adjustment, lower in (("out", 2, 0.0), ("in", -2, None)):
