@@ -269,3 +269,19 @@ def test_an_alarm_cloudwatch_refuses_fails_the_policy_and_leaves_nothing(
         "ValidationException")
     assert aas.describe_scaling_policies(ServiceNamespace=NS)["ScalingPolicies"] == []
     assert cw.describe_alarms(AlarmNamePrefix="TargetTracking-")["MetricAlarms"] == []
+
+
+def test_registering_brings_the_desired_count_into_range(aas: Any, ecs: Any) -> None:
+    # API reference: "it changes the resource's current capacity to a value that is
+    # inside of this range"
+    def desired() -> int:
+        return int(ecs.describe_services(cluster="default", services=["web"])[
+            "services"][0]["desiredCount"])
+
+    assert desired() == 1
+    aas.register_scalable_target(**T, MinCapacity=3, MaxCapacity=5)
+    assert desired() == 3
+    aas.register_scalable_target(**T, MaxCapacity=3)
+    assert desired() == 3
+    aas.register_scalable_target(**T, MinCapacity=1, MaxCapacity=2)
+    assert desired() == 2

@@ -3,7 +3,8 @@
 A new target needs MinCapacity and MaxCapacity and an ACTIVE ECS service behind its
 ResourceId (else AWS's ValidationException "ECS service doesn't exist: <id>");
 registering an existing target updates whichever of MinCapacity, MaxCapacity, RoleARN
-and the three SuspendedState flags are given.  Deregistering deletes the target's
+and the three SuspendedState flags are given.  Either way the service's desired count
+is brought into [MinCapacity, MaxCapacity].  Deregistering deletes the target's
 scaling policies (with the alarms target tracking made) and scheduled actions.
 """
 
@@ -86,11 +87,27 @@ class TargetOps(AasBase):
         for flag, value in (req.get("SuspendedState") or {}).items():
             if flag in SUSPEND_FLAGS and value is not None:
                 doc["SuspendedState"][flag] = bool(value)
-        with self.store.batch():
-            self.store.put(names.TARGETS, ref.key, doc)
-            if tags is not None or tag_store.get(self.store, doc["ScalableTargetARN"]) is None:
-                tag_store.put(self.store, doc["ScalableTargetARN"], ref.key, tags or {})
+        async with self.scaling_lock:
+            with self.store.batch():
+                self.store.put(names.TARGETS, ref.key, doc)
+                if tags is not None or tag_store.get(self.store,
+                                                     doc["ScalableTargetARN"]) is None:
+                    tag_store.put(self.store, doc["ScalableTargetARN"], ref.key, tags or {})
+            await self._into_range(ref, int(low), int(high))
         return {"ScalableTargetARN": doc["ScalableTargetARN"]}
+
+    async def _into_range(self, ref: TargetRef, low: int, high: int) -> None:
+        """API reference, RegisterScalableTarget: "If the specified resource is not active
+        in the target service, this operation does not change the resource's current
+        capacity. Otherwise, it changes the resource's current capacity to a value that is
+        inside of this range."."""
+        service = await self.ecs_service(ref)
+        if service is None:
+            return
+        current = int(service["desiredCount"])
+        wanted = min(max(current, low), high)
+        if wanted != current:
+            await self.set_desired(ref, wanted)
 
     def describe_scalable_targets(self, ctx: RequestContext, req: Doc) -> Doc:
         ids = req.get("ResourceIds")
