@@ -12,7 +12,11 @@ from typing import Any
 
 from cargobay.services.cloudwatch.errors import InvalidParameterCombination, ValidationError
 from cargobay.services.cloudwatch.evaluation import TREATMENTS
-from cargobay.services.cloudwatch.metric_data import check_queries, query_period
+from cargobay.services.cloudwatch.metric_data import (
+    check_expressions,
+    check_queries,
+    query_period,
+)
 from cargobay.services.cloudwatch.reason import WORDS
 from cargobay.services.cloudwatch.stats import percentile_of
 
@@ -44,6 +48,7 @@ def check_alarm(req: dict[str, Any]) -> None:
         if not metrics:
             raise ValidationError("The parameter Metrics must not be empty.")
         check_queries(metrics, "Metrics")
+        check_expressions(metrics)
         stats = [q for q in metrics if "MetricStat" in q]
         if len(stats) > MAX_METRICS:
             raise ValidationError(

@@ -11,6 +11,7 @@ alarm remains in the new state"); SNS ones only on the change.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ from cargobay.services.cloudwatch.metric_data import run_queries
 from cargobay.services.cloudwatch.reason import iso, reason_data, reason_text
 from cargobay.services.cloudwatch.series import metric_key
 from cargobay.services.cloudwatch.stats import Agg
+
+log = logging.getLogger("cargobay.cloudwatch")
 
 
 @dataclass
@@ -53,7 +56,11 @@ class Evaluator(AlarmOps, ActionRunner):
             period = alarm_period(alarm)
             if high_res_only and period >= 60:
                 continue
-            change = self.evaluate_alarm(key, alarm, now, period)
+            try:
+                change = self.evaluate_alarm(key, alarm, now, period)
+            except Exception:  # one broken alarm must not stop the others
+                log.exception("evaluating alarm %s failed", key)
+                continue
             if change is not None:
                 changes.append(change)
         await self.apply(changes)

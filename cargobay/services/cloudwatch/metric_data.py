@@ -50,6 +50,22 @@ def check_queries(queries: Sequence[dict[str, Any]], what: str = "MetricDataQuer
                     "multiple of 60.")
 
 
+def check_expressions(queries: Sequence[dict[str, Any]]) -> None:
+    """Parse every expression against the queries' ids (ValidationError if one does not
+    parse or names an unknown id), without data."""
+    ids = [q["Id"] for q in queries]
+    stat_ids = [q["Id"] for q in queries if "MetricStat" in q]
+
+    def lookup(qid: str) -> Value:
+        if qid not in ids:
+            raise MathError(f"Unknown metric or expression id: {qid}.")
+        return {}
+
+    for q in queries:
+        if "Expression" in q:
+            Evaluator(lookup, stat_ids, []).run(q["Expression"])
+
+
 def query_period(q: dict[str, Any], queries: Sequence[dict[str, Any]]) -> int:
     if "MetricStat" in q:
         return int(q["MetricStat"]["Period"])

@@ -72,6 +72,11 @@ def test_metric_math_alarm(cw: Any) -> None:
         ComparisonOperator="GreaterThanThreshold",
         Metrics=[{"Id": "a", "Expression": "1"}, {"Id": "b", "Expression": "2"}]),
         "ValidationError")
+    expect_error(lambda: cw.put_metric_alarm(
+        AlarmName="bad", EvaluationPeriods=2, Threshold=5.0,
+        ComparisonOperator="GreaterThanThreshold",
+        Metrics=[{"Id": "a", "Expression": "nope * 2"}]), "ValidationError")
+    assert len(cw.describe_alarms()["MetricAlarms"]) == 1
 
 
 def test_put_metric_alarm_checks(cw: Any) -> None:

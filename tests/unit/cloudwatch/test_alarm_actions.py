@@ -205,3 +205,34 @@ def test_alarms_and_datapoints_survive_a_restart(tmp_path: Any) -> None:
         assert [d["Sum"] for d in stats["Datapoints"]] == [9.0]
 
     asyncio.run(go())
+
+
+def test_metric_math_alarm_is_evaluated() -> None:
+    async def go() -> None:
+        app = make_app()
+        svc = cw(app)
+        await app.clock.advance(600)  # type: ignore[attr-defined]
+        now = app.clock.now()
+        for k in range(2):
+            put(app, 100.0, now - 60 * (k + 1), name="Requests")
+            put(app, 10.0 * (k + 1), now - 60 * (k + 1), name="Errors")
+        svc.put_metric_alarm(CTX, {
+            "AlarmName": "a", "EvaluationPeriods": 2, "Threshold": 5.0,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "Metrics": [
+                {"Id": "e", "ReturnData": False, "MetricStat": {
+                    "Metric": {"Namespace": "Test", "MetricName": "Errors"},
+                    "Period": 60, "Stat": "Sum"}},
+                {"Id": "r", "ReturnData": False, "MetricStat": {
+                    "Metric": {"Namespace": "Test", "MetricName": "Requests"},
+                    "Period": 60, "Stat": "Sum"}},
+                {"Id": "rate", "Expression": "100 * e / r"}]})
+        await svc.evaluate_all(now)
+        assert state(app) == "ALARM"
+        assert json.loads(alarm_doc(app)["StateReasonData"])["recentDatapoints"] == [
+            20.0, 10.0]
+        put(app, 0.0, now, name="Errors")
+        put(app, 100.0, now, name="Requests")
+        await svc.evaluate_all(now + 60)
+        assert state(app) == "OK"
+
+    asyncio.run(go())
