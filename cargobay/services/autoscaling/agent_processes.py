@@ -61,6 +61,8 @@ class AgentProcesses:
         self._tmp: str | None = None
         #: processes this server started, by PID
         self.children: dict[int, subprocess.Popen[bytes]] = {}
+        #: processes a previous server started and this one adopted: PID → instance id
+        self.adopted: dict[int, str] = {}
 
     def root(self) -> str:
         if self._root_given is not None:
@@ -130,8 +132,18 @@ class AgentProcesses:
             with contextlib.suppress(OSError):
                 os.kill(pid, sig)
 
+    def adopt(self, pid: int, instance_id: str) -> None:
+        self.adopted[pid] = instance_id
+
     def running(self) -> list[int]:
-        return [pid for pid, p in list(self.children.items()) if p.poll() is None]
+        """Every live agent process: children and adopted ones."""
+        pids = [pid for pid, p in list(self.children.items()) if p.poll() is None]
+        for pid, iid in list(self.adopted.items()):
+            if self.alive(pid, iid):
+                pids.append(pid)
+            else:
+                del self.adopted[pid]
+        return pids
 
     def terminate_all(self, pids: Iterable[int] | None = None) -> list[int]:
         """SIGTERM every child (or ``pids``); the PIDs signalled."""

@@ -80,19 +80,15 @@ class AutoScalingService(ReconcileOps, PolicyOps):
 
     # -- internals ---------------------------------------------------------------------
     def _signal_all(self) -> list[int]:
-        """SIGTERM every instance agent (children, and adopted ones the store names)."""
-        pids = set(self.processes.running())
-        for _, inst in self.store.scan(names.INSTANCES, ""):
-            pid = inst.get("pid")
-            if pid and pid not in pids and self.processes.alive(pid, inst["InstanceId"]):
-                pids.add(int(pid))
-        return self.processes.terminate_all(sorted(pids))
+        """SIGTERM every instance agent (children and adopted ones)."""
+        return self.processes.terminate_all(sorted(set(self.processes.running())))
 
     def _restart_instances(self) -> None:
         for _, inst in list(self.store.scan(names.INSTANCES, "")):
             if inst["LifecycleState"] == TERMINATING:
                 continue
             if self.processes.alive(inst.get("pid"), inst["InstanceId"]):
+                self.processes.adopt(int(inst["pid"]), inst["InstanceId"])
                 log.info("adopted the agent of %s (pid %s)", inst["InstanceId"], inst["pid"])
                 continue
             self._spawn(inst)
