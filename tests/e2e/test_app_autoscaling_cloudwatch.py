@@ -126,6 +126,9 @@ def test_step_policy_on_a_user_alarm(sim: Sim) -> None:
                                     {"Name": "ServiceName", "Value": "web"}],
                         Statistic="Average", Period=60, EvaluationPeriods=2, Threshold=70.0,
                         ComparisonOperator="GreaterThanThreshold", AlarmActions=[arn])
+    [p] = sim.aas.describe_scaling_policies(ServiceNamespace=NS)["ScalingPolicies"]
+    assert p["Alarms"] == [{"AlarmName": "cpu-high", "AlarmARN":
+                            "arn:aws:cloudwatch:us-east-1:000000000000:alarm:cpu-high"}]
     minutes_until(sim, cw, 90.0, lambda: sim.desired() != 2, 6)
     assert sim.desired() == 5  # 90 − 70 = 20 ≥ 15: +3
     for _ in range(3):  # the alarm re-fires each minute; the cooldown holds

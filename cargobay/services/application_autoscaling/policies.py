@@ -28,6 +28,7 @@ from cargobay.services.application_autoscaling.paging import page
 Doc = dict[str, Any]
 MAX_POLICIES = 50
 MAX_STEPS = 20
+MAX_ALARM_PAGES = 20
 _PUBLIC = ("PolicyARN", "PolicyName", "ServiceNamespace", "ResourceId", "ScalableDimension",
            "PolicyType", "StepScalingPolicyConfiguration",
            "TargetTrackingScalingPolicyConfiguration", "Alarms", "CreationTime")
@@ -145,7 +146,7 @@ class PolicyOps(AasBase):
             self.store.put(names.POLICY_ARNS, arn, {"key": key})
         return out
 
-    def describe_scaling_policies(self, ctx: RequestContext, req: Doc) -> Doc:
+    async def describe_scaling_policies(self, ctx: RequestContext, req: Doc) -> Doc:
         wanted = set(req.get("PolicyNames") or []) or None
         if wanted is not None and len(wanted) > 50:
             raise ValidationException("PolicyNames can have at most 50 items")
@@ -163,10 +164,34 @@ class PolicyOps(AasBase):
             return wanted is None or doc["PolicyName"] in wanted
 
         items, token = page(self.store.scan(names.POLICIES, prefix), req, keep, view)
+        for item in items:
+            if item["PolicyType"] == "StepScaling":
+                item["Alarms"] = await self._user_alarms(ctx, item["PolicyARN"])
         out: Doc = {"ScalingPolicies": items}
         if token:
             out["NextToken"] = token
         return out
+
+    async def _user_alarms(self, ctx: RequestContext, arn: str) -> list[Doc]:
+        """The CloudWatch alarms whose actions name a step scaling policy."""
+        found: list[Doc] = []
+        token: str | None = None
+        for _ in range(MAX_ALARM_PAGES):
+            params: Doc = {"ActionPrefix": arn}
+            if token:
+                params["NextToken"] = token
+            try:
+                out = await self.app.dispatcher.call(
+                    "cloudwatch", "DescribeAlarms", params,
+                    region=ctx.region, account_id=ctx.account_id)
+            except AwsError:
+                return found
+            found += [{"AlarmName": a["AlarmName"], "AlarmARN": a["AlarmArn"]}
+                      for a in out.get("MetricAlarms", [])]
+            token = out.get("NextToken")
+            if not token:
+                break
+        return found
 
     async def delete_scaling_policy(self, ctx: RequestContext, req: Doc) -> Doc:
         ref = TargetRef.of(ctx, req)
