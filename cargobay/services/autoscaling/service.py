@@ -22,11 +22,12 @@ import asyncio
 import contextlib
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cargobay.clock import wait_event
+from cargobay.protocol.base import RequestContext
 from cargobay.protocol.http import HttpRequest, HttpResponse
-from cargobay.services.autoscaling import names
+from cargobay.services.autoscaling import iam_resources, names
 from cargobay.services.autoscaling.agent_processes import AgentProcesses
 from cargobay.services.autoscaling.base import TERMINATING
 from cargobay.services.autoscaling.instance_credentials import PREFIX, InstanceCredentials
@@ -72,6 +73,10 @@ class AutoScalingService(ReconcileOps, PolicyOps):
         if pids:
             threading.Thread(target=self.processes.wait_gone, args=(pids, SHUTDOWN_WAIT),
                              daemon=True, name="autoscaling-reset-reaper").start()
+
+    def iam_resource_arns(self, ctx: RequestContext, operation: str,
+                          params: dict[str, Any]) -> list[str] | None:
+        return iam_resources.resource_arns(self.store, ctx, operation, params)
 
     async def handle_http(self, req: HttpRequest) -> HttpResponse | None:
         if req.path.startswith(PREFIX):
