@@ -10,10 +10,11 @@ alarm remains in the new state"); SNS ones only on the change.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from cargobay.services.alarm_actions import AlarmFiring
 from cargobay.services.cloudwatch.actions import STATE_ACTIONS, ActionRunner, is_autoscaling
@@ -190,7 +191,7 @@ class Evaluator(AlarmOps, ActionRunner):
         def state(value: str, reason: str, data: str | None) -> dict[str, Any]:
             out: dict[str, Any] = {"stateValue": value, "stateReason": reason}
             if data:
-                out["stateReasonData"] = json.loads(data)
+                out["stateReasonData"] = orjson.loads(data)
             return out
 
         prev = self.alarms.get(c.key) or {}

@@ -4,8 +4,9 @@ key ``<account>/<region>/<timestamp ms, 15 digits>/<sequence>``, kept 30 days.""
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
+
+import orjson
 
 from cargobay.protocol.base import RequestContext
 from cargobay.services.cloudwatch import paging
@@ -26,7 +27,7 @@ def add_item(
     store.put(HISTORY, key, {
         "AlarmName": name, "AlarmType": "MetricAlarm", "Timestamp": ts,
         "HistoryItemType": kind, "HistorySummary": summary,
-        "HistoryData": json.dumps(data, separators=(",", ":")),
+        "HistoryData": orjson.dumps(data).decode(),
     })
 
 

@@ -3,9 +3,10 @@ CloudWatch writes them, and the JSON message its SNS actions publish."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from cargobay.services.cloudwatch.evaluation import ALARM, Outcome
 
@@ -96,7 +97,7 @@ def reason_data(
     data["recentDatapoints"] = recent
     data["threshold"] = float(alarm.get("Threshold", 0.0))
     data["evaluatedDatapoints"] = evaluated
-    return json.dumps(data, separators=(",", ":"))
+    return orjson.dumps(data).decode()
 
 
 def sns_message(alarm: dict[str, Any], old: str, account: str, region: str) -> dict[str, Any]:
