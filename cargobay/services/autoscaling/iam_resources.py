@@ -36,6 +36,9 @@ def resource_arns(store: Store, ctx: RequestContext, operation: str,
                   params: dict[str, Any]) -> list[str] | None:
     if operation in _GROUP_OPS and params.get("AutoScalingGroupName"):
         return [_group_arn(store, ctx, params["AutoScalingGroupName"])]
+    if operation in ("CreateOrUpdateTags", "DeleteTags"):
+        return [_group_arn(store, ctx, str(t.get("ResourceId") or ""))
+                for t in params.get("Tags") or []] or None
     if operation in _LC_OPS:
         name = params["LaunchConfigurationName"]
         doc = store.get(names.LAUNCH_CONFIGS, names.key(ctx, name))

@@ -4,8 +4,8 @@ process (agent_processes.py) that registers into the cluster its user data names
 
 Operations in mixins: launch_configs.py → groups.py → instances.py → reconciler.py (the
 loop that launches and terminates); policies.py (simple and step scaling policies, run
-by CloudWatch alarm actions: ``on_alarm_action``).  State lives in the store (``autoscaling.*``);
-agent processes are known by PID.
+by CloudWatch alarm actions: ``on_alarm_action``); tags.py (group tags).  State lives
+in the store (``autoscaling.*``); agent processes are known by PID.
 
 - **start**: instances whose agent is not running (the server stopped them, or the
   machine restarted) get a new agent process for the same instance id and data
@@ -33,6 +33,7 @@ from cargobay.services.autoscaling.base import TERMINATING
 from cargobay.services.autoscaling.instance_credentials import PREFIX, InstanceCredentials
 from cargobay.services.autoscaling.policies import PolicyOps
 from cargobay.services.autoscaling.reconciler import ReconcileOps
+from cargobay.services.autoscaling.tags import TagOps
 
 if TYPE_CHECKING:
     from cargobay.app import App
@@ -42,7 +43,7 @@ log = logging.getLogger("cargobay.autoscaling")
 SHUTDOWN_WAIT = 10.0
 
 
-class AutoScalingService(ReconcileOps, PolicyOps):
+class AutoScalingService(ReconcileOps, PolicyOps, TagOps):
     def __init__(self, app: App) -> None:
         self.app = app
         self.store = app.store

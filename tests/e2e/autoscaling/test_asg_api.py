@@ -187,3 +187,30 @@ def test_aws_cli_speaks_to_it(url: str) -> None:
     bad = aws_cli(url, "autoscaling", "delete-launch-configuration",
                   "--launch-configuration-name", "nope", check=False)
     assert bad.returncode != 0 and "ValidationError" in bad.stderr
+
+
+def test_group_tags(asg: Any) -> None:
+    make_lc(asg)
+    make_group(asg, Tags=[{"Key": "a", "Value": "1"}])
+    make_group(asg, "h")
+    asg.create_or_update_tags(Tags=[
+        {"ResourceId": "g", "ResourceType": "auto-scaling-group", "Key": "AmazonECSManaged",
+         "Value": "", "PropagateAtLaunch": True},
+        {"ResourceId": "h", "ResourceType": "auto-scaling-group", "Key": "a", "Value": "2",
+         "PropagateAtLaunch": False}])
+    tags = asg.describe_tags()["Tags"]
+    assert [(t["ResourceId"], t["Key"], t["Value"]) for t in tags] == [
+        ("g", "AmazonECSManaged", ""), ("g", "a", "1"), ("h", "a", "2")]
+    only = asg.describe_tags(Filters=[{"Name": "value", "Values": ["2"]}])["Tags"]
+    assert [(t["ResourceId"], t["Key"]) for t in only] == [("h", "a")]
+    first = asg.describe_tags(MaxRecords=2)
+    rest = asg.describe_tags(MaxRecords=2, NextToken=first["NextToken"])
+    assert [t["ResourceId"] for t in first["Tags"] + rest["Tags"]] == ["g", "g", "h"]
+    asg.delete_tags(Tags=[{"ResourceId": "g", "ResourceType": "auto-scaling-group", "Key": "a"}])
+    g = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["g"])["AutoScalingGroups"][0]
+    assert [t["Key"] for t in g["Tags"]] == ["AmazonECSManaged"]
+    expect_error(lambda: asg.create_or_update_tags(Tags=[
+        {"ResourceId": "nope", "ResourceType": "auto-scaling-group", "Key": "k", "Value": "v",
+         "PropagateAtLaunch": False}]), "ValidationError")
+    expect_error(lambda: asg.describe_tags(Filters=[{"Name": "colour", "Values": ["x"]}]),
+                 "ValidationError")
