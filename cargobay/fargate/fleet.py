@@ -37,6 +37,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from cargobay.agent.assignment import Assignment
+from cargobay.agent.awslogs import AwsLogs
 from cargobay.agent.container_run import ContainerRun
 from cargobay.agent.ecs_client import ApiError
 from cargobay.agent.logs import log_path
@@ -104,6 +105,9 @@ class FargateFleet:
         self.runtime_error: str | None = None
         self.metadata: MetadataServer | None = None
         self.iam: TaskIam | None = None
+        #: the awslogs log driver (container output to CloudWatch Logs), as agents have
+        self.awslogs: AwsLogs | None = None
+        self._awslogs_task: asyncio.Task[None] | None = None
         self.runners: dict[str, TaskRunner] = {}  # by task key
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
         self._tokens: dict[str, tuple[TaskRunner, ContainerRun]] = {}
@@ -152,6 +156,14 @@ class FargateFleet:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         await self.reporter.close()
+        if self.awslogs is not None:
+            self.awslogs.close()
+        if self._awslogs_task is not None:
+            self._awslogs_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._awslogs_task
+            self._awslogs_task = None
+        self.awslogs = None
         if self.iam is not None:
             self.iam.close()
         if self.metadata is not None:
@@ -274,6 +286,11 @@ class FargateFleet:
             base_url=lambda: metadata.base_url,
         )
         metadata.credentials = self.iam.answer
+        self.awslogs = AwsLogs(
+            self.clock, InProcessPlane(self.app), endpoint=self._endpoint(),
+            region=self.app.config.region, instance_arn=lambda: "",
+        )
+        self._awslogs_task = asyncio.create_task(self.awslogs.run(), name="fargate-awslogs")
 
     def _endpoint(self) -> str:
         host = self.app.config.host
@@ -311,7 +328,9 @@ class FargateFleet:
             fetch_env_file=self.api.read_s3_object,
             changed=lambda: self._save(key),
             health_changed=lambda: self._health(key),
+            log_started=self._log_started,
             iam=self.iam,
+            awslogs=self.awslogs,
             volume_root=self._volume_root(),
         )
         runner = TaskRunner(ctx, assignment, record)
@@ -429,6 +448,10 @@ class FargateFleet:
         """Where Fargate tasks' own volumes live (agent/volumes.py)."""
         base = self.app.config.data_dir
         return os.path.join(base, "fargate", "volumes") if base else None
+
+    def _log_started(self, path: str, task_id: str, container: str) -> None:
+        if self.awslogs is not None:
+            self.awslogs.follow(path, task_id, container)
 
     async def _stats_of(self, handle: ContainerHandle) -> ContainerStats:
         assert self.runtime is not None

@@ -5,8 +5,9 @@
   (``app.dispatcher.call``: the input checked against the model as an HTTP request's
   would be) to the same handlers agents reach over HTTP.  The account, Region and
   cluster of each call are the task's (the fleet serves every account and Region).
-- :class:`InProcessPlane` stands in for the agent's ControlPlane: task-role
-  credentials, secrets and their release for a Fargate task, with the same rules as
+- :class:`InProcessPlane` stands in for the agent's ControlPlane: task-role (and, for
+  the awslogs driver, execution-role) credentials, secrets and their release for a
+  Fargate task, with the same rules as
   ``/_cargobay/ecs/agent/…`` (agent_credentials) minus the instance check (a Fargate
   task has no instance).
 """
@@ -94,7 +95,7 @@ class InProcessPlane(ControlPlane):
         try:
             if name == "credentials":
                 # the same answer as the agents' endpoint (agent_credentials)
-                out: Doc = agent_credentials._credentials(self.app, task)
+                out: Doc = agent_credentials._credentials(self.app, task, body.get("role"))
                 return out
             if name == "secrets":
                 return await agent_credentials._secrets(self.app, task, body)
