@@ -14,6 +14,9 @@ What each kind of ``volumes[]`` entry of a task definition becomes:
   only with ``autoprovision``, kept after the task.  On the process runtime the same
   lifecycles with directories: ``<volume root>/shared/<name>`` and the task's own;
   only the ``local`` driver.
+- ``configuredAtLaunch`` (RunTask/StartTask/CreateService ``volumeConfigurations``;
+  ECS: a new EBS volume): a new directory ``<volume root>/managed/<task id>-<name>``,
+  removed when the task stops unless its terminationPolicy keeps it.
 - ``efsVolumeConfiguration``: the directory the control plane resolved and authorized
   at launch (the assignment's ``volumes``, see cargobay/services/efs/mounts.py): a
   refusal there stops the task with its reason; read-only when the task role lacks
@@ -100,10 +103,8 @@ class TaskVolumes:
         for v in self.task.task_definition.get("volumes") or []:
             name = str(v.get("name", ""))
             if v.get("configuredAtLaunch"):
-                raise TaskStartError(
-                    f"ResourceInitializationError: volume {name} is configuredAtLaunch: "
-                    "cargobay does not provision launch-time (EBS) volumes"
-                )
+                self.volumes[name] = self._managed(name, resolved.get(name))
+                continue
             if v.get("efsVolumeConfiguration") is not None:
                 self.volumes[name] = self._efs(name, resolved.get(name))
             elif v.get("dockerVolumeConfiguration") is not None:
@@ -141,6 +142,19 @@ class TaskVolumes:
             read_only=bool(efs.get("readOnly")),
             posix_user=efs.get("posixUser"),
         )
+
+    def _managed(self, name: str, entry: Doc | None) -> Volume:
+        """A volume configured at launch: a new directory for the task (ECS: a new EBS
+        volume), kept after the task only when its termination policy says so."""
+        managed = (entry or {}).get("managed")
+        if managed is None:
+            raise TaskStartError(
+                f"ResourceInitializationError: volume {name} is configuredAtLaunch and the "
+                "task was launched without a configuration for it"
+            )
+        path = os.path.join(self.root, "managed", f"{self.task.task_id}-{name}")
+        os.makedirs(path, exist_ok=True)
+        return Volume(name, path, task_scoped=bool(managed.get("deleteOnTermination", True)))
 
     def _host(self, name: str, source: str) -> Volume:
         try:
@@ -238,6 +252,10 @@ class TaskVolumes:
                 # already gone, or still in use by a lost container: leave it
                 with contextlib.suppress(Exception):
                     await loop.run_in_executor(None, _remove_volume, api, vol.source)
+            elif not vol.docker_volume and vol.source.startswith(
+                os.path.join(self.root, "managed") + os.sep
+            ):
+                shutil.rmtree(vol.source, ignore_errors=True)
         shutil.rmtree(os.path.join(self.root, "tasks", self.task.task_id), ignore_errors=True)
 
 

@@ -79,6 +79,7 @@ def launch(
     req = {
         "startedBy": deployment_id,
         "enableExecuteCommand": bool(service.get("enableExecuteCommand", False)),
+        "volumeConfigurations": service.get("volumeConfigurations"),
     }
     task = task_launch.new_task(
         ctx,

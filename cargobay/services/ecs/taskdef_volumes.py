@@ -3,7 +3,9 @@ an Amazon EFS file system in an Amazon ECS task definition"; authorizationConfig
 
 - with an access point, ``rootDirectory`` must be omitted or ``/`` (the access
   point's path is the root);
-- with an access point or IAM authorization, ``transitEncryption`` must be ENABLED.
+- with an access point or IAM authorization, ``transitEncryption`` must be ENABLED;
+- a volume names one kind (configuredAtLaunch, docker, EFS, FSx or host), and a task
+  definition has at most one volume configured at launch.
 
 Paths that escape their file system (``..``, symlinks) are refused when the task
 starts, where they are resolved (cargobay/services/efs/mounts.py,
@@ -16,10 +18,25 @@ from typing import Any
 
 Doc = dict[str, Any]
 
+#: a volume names at most one of these (ECS API reference, Volume)
+_KINDS = (
+    "configuredAtLaunch",
+    "dockerVolumeConfiguration",
+    "efsVolumeConfiguration",
+    "fsxWindowsFileServerVolumeConfiguration",
+    "host",
+)
+
 
 def volume_problem(td: Doc) -> str | None:
     """The first problem of ``td``'s volumes (ClientException message), or None."""
-    for v in td.get("volumes") or []:
+    volumes = td.get("volumes") or []
+    if sum(1 for v in volumes if v.get("configuredAtLaunch")) > 1:
+        return "Only one volume configured at launch is supported in a task definition."
+    for v in volumes:
+        kinds = [k for k in _KINDS if v.get(k)]
+        if len(kinds) > 1:
+            return f"Volume '{v.get('name', '')}' can specify only one of {', '.join(_KINDS)}."
         efs = v.get("efsVolumeConfiguration")
         if efs is None:
             continue

@@ -40,6 +40,7 @@ from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import task_state_change
 from cargobay.services.ecs.fargate_run import FargateRunOps
+from cargobay.services.ecs.launch_volumes import check_launch_volumes
 from cargobay.services.ecs.pagination import decode_token, page_size, take_page
 from cargobay.services.ecs.service_errors import ServiceNotFoundException
 from cargobay.services.ecs.task_errors import ConflictException, UnsupportedFeatureException
@@ -232,10 +233,7 @@ class TaskOps(FargateRunOps, TaskReportOps, EcsBase):
         elif "EC2" not in td.get("compatibilities", []) or (required and "EC2" not in required):
             raise InvalidParameterException("Task definition does not support launch_type EC2.")
         task_launch.check_network(td, req)
-        if req.get("volumeConfigurations"):
-            raise UnsupportedFeatureException(
-                "cargobay does not attach Amazon EBS volumes to tasks."
-            )
+        check_launch_volumes(td, req.get("volumeConfigurations"))
         overrides = task_launch.check_overrides(td, req.get("overrides") or {})
         task_launch.check_started_by(req.get("startedBy"))
         group = req.get("group") or f"family:{td['family']}"

@@ -33,6 +33,7 @@ from cargobay.iam import iam_store
 from cargobay.iam.context_keys import ConditionContext
 from cargobay.iam.policy_document import Policy, parse_policy
 from cargobay.iam.policy_engine import Caller, Decision, evaluate, evaluate_resource_policy
+from cargobay.services.ecs.launch_volumes import launch_items
 from cargobay.services.efs import names
 from cargobay.services.efs.paths import PathEscape, confined, efs_root, fs_dir, make_dirs
 
@@ -180,6 +181,7 @@ def _authorize(
 
 
 def assignment_volumes(app: App, task: Doc) -> Doc:
-    """What a task's assignment (the agent's poll item) adds for its EFS volumes."""
-    volumes = task_volumes(app, task)
+    """What a task's assignment (the agent's poll item) adds for its EFS volumes and
+    its volumes configured at launch (``{"name": V, "managed": {...}}``)."""
+    volumes = task_volumes(app, task) + launch_items(task)
     return {"volumes": volumes} if volumes else {}

@@ -285,3 +285,39 @@ def test_docker_runtime_efs_access_point_user_and_task_scoped_docker_volume(
     # the task-scoped volume goes with the task, once its containers are removed
     dock.until(lambda: not [v for v in api.volumes.list() if v.name.endswith(task_id)],
                what="task volume removed")
+
+
+def test_volume_configured_at_launch_is_new_per_task_and_kept_per_its_policy(
+    proc: Env,
+) -> None:
+    from tests.support import expect_error
+
+    mnt = f"/mnt/cb-{uuid.uuid4().hex[:8]}"
+    family = f"ebs-{uuid.uuid4().hex[:8]}"
+    proc.ecs.register_task_definition(
+        family=family, networkMode="host", volumes=[{"name": "data", "configuredAtLaunch": True}],
+        containerDefinitions=[proc.container(
+            "w", f"[ ! -e {mnt}/f ] || exit 7; echo mine > {mnt}/f", mountPoints=_mp("data", mnt))])
+
+    def run(delete: bool) -> dict[str, Any]:
+        arn = proc.ecs.run_task(cluster=proc.cluster, taskDefinition=family, volumeConfigurations=[{
+            "name": "data", "managedEBSVolume": {
+                "roleArn": "arn:aws:iam::000000000000:role/ecsInfrastructureRole",
+                "sizeInGiB": 10, "terminationPolicy": {"deleteOnTermination": delete}}}],
+        )["tasks"][0]["taskArn"]
+        return proc.wait(arn)
+
+    kept = run(False)
+    gone = run(True)
+    for task in (kept, gone):
+        assert task["containers"][0].get("exitCode") == 0, task  # each task's volume is new
+    managed = proc.data_dir / "volumes" / "managed"
+    kept_id, gone_id = (t["taskArn"].rsplit("/", 1)[-1] for t in (kept, gone))
+    assert (managed / f"{kept_id}-data" / "f").read_text() == "mine\n"
+    proc.until(lambda: not (managed / f"{gone_id}-data").exists(), what="volume deleted")
+    expect_error(lambda: proc.ecs.run_task(cluster=proc.cluster, taskDefinition=family),
+                 "InvalidParameterException")
+    expect_error(lambda: proc.ecs.run_task(
+        cluster=proc.cluster, taskDefinition=family, volumeConfigurations=[{
+            "name": "other", "managedEBSVolume": {"roleArn": "arn:aws:iam::000000000000:role/r"}}]),
+        "InvalidParameterException")

@@ -212,3 +212,18 @@ def test_register_task_definition_checks_efs_volumes(url: str) -> None:
     ok = register({"transitEncryption": "ENABLED", "rootDirectory": "/",
                    "authorizationConfig": {"accessPointId": "fsap-1", "iam": "ENABLED"}})
     assert ok["taskDefinition"]["volumes"][0]["efsVolumeConfiguration"]["rootDirectory"] == "/"
+
+
+def test_register_task_definition_checks_volume_kinds(url: str) -> None:
+    ecs = client("ecs", url)
+    c = [{"name": "c", "image": "busybox", "memory": 64}]
+    msg = expect_error(lambda: ecs.register_task_definition(
+        family="k", containerDefinitions=c, volumes=[
+            {"name": "a", "configuredAtLaunch": True},
+            {"name": "b", "configuredAtLaunch": True}]), "ClientException")
+    assert "Only one volume configured at launch" in msg
+    msg = expect_error(lambda: ecs.register_task_definition(
+        family="k", containerDefinitions=c, volumes=[
+            {"name": "a", "host": {"sourcePath": "/x"},
+             "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]), "ClientException")
+    assert "only one of" in msg

@@ -87,7 +87,7 @@ def test_refusals_stop_the_task(tmp_path: Path) -> None:
          "no such volume"),
         ([{"name": "d", "dockerVolumeConfiguration": {"driver": "rexray"}}], [],
          "docker runtime"),
-        ([{"name": "l", "configuredAtLaunch": True}], [], "configuredAtLaunch"),
+        ([{"name": "l", "configuredAtLaunch": True}], [], "without a configuration"),
     ]:
         vols = TaskVolumes(_Rt(), str(tmp_path), _task(volumes, [], resolved))  # type: ignore[arg-type]
         with pytest.raises(TaskStartError, match=text):
