@@ -20,6 +20,8 @@ from cargobay.services.cloudwatch.stats import is_statistic
 
 DEFAULT_MAX_DATAPOINTS = 100_800
 MAX_QUERIES = 500
+#: the most periods an expression is evaluated over (FILL, scalars)
+MAX_GRID = 1_000_000
 _ID = re.compile(r"[a-z][a-zA-Z0-9_]*")
 
 
@@ -112,7 +114,12 @@ def run_queries(
                         out[ts] = v
             results[qid] = out
         else:
-            grid = [s + k * period for k in range(max(0, math.ceil((end - s) / period)))]
+            slots = max(0, math.ceil((end - s) / period))
+            if slots > MAX_GRID:
+                raise MathError(
+                    f"The expression {qid} would cover {slots:,} periods; at most "
+                    f"{MAX_GRID:,} are supported: increase the period or narrow the range.")
+            grid = [s + k * period for k in range(slots)]
             ev = Evaluator(value, stat_ids, grid)
             results[qid] = ev.run(q["Expression"])
         busy.discard(qid)
@@ -130,8 +137,11 @@ def run_queries(
         if isinstance(v, float):
             period = query_period(q, queries)
             s = round_start(start, period, now)
-            v = {s + k * period: v for k in range(max(0, math.ceil((end - s) / period)))}
-        final[q["Id"]] = {t: x for t, x in sorted(v.items()) if not math.isnan(x)}
+            slots = max(0, math.ceil((end - s) / period))
+            if slots > MAX_GRID:
+                raise MathError(f"The expression {q['Id']} would cover {slots:,} periods.")
+            v = {s + k * period: v for k in range(slots)}
+        final[q["Id"]] = {t: x for t, x in sorted(v.items()) if math.isfinite(x)}
     return final
 
 

@@ -67,7 +67,10 @@ class Evaluator:
         self.i = 0
         if not self.toks:
             raise MathError("The expression is empty.")
-        v = self._or()
+        try:
+            v = self._or()
+        except RecursionError:
+            raise MathError(f"The expression '{expr[:40]}…' is nested too deeply.") from None
         if self.i != len(self.toks):
             raise MathError(f"Unexpected '{self.toks[self.i].text}' in '{expr}'.")
         return v

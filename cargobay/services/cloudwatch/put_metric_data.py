@@ -99,7 +99,7 @@ class PutMetricDataOps(CloudWatchBase):
             return self._values_sample(d, path, ts, unit)
         sv = d["StatisticValues"]
         count = sv["SampleCount"]
-        if count <= 0:
+        if not math.isfinite(count) or count <= 0:
             raise invalid_value(count, f"{path}.StatisticValues.SampleCount")
         for k in ("Sum", "Minimum", "Maximum"):
             _check_number(sv[k], f"{path}.StatisticValues.{k}")

@@ -264,6 +264,21 @@ def test_get_metric_data_errors(cw: Any) -> None:
     expect_error(get([{"Id": "e", "Expression": "nope + 1"}]), "ValidationError")
     expect_error(get([{"Id": "e", "Expression": "(1 +"}]), "ValidationError")
     expect_error(get([{"Id": "m", "MetricStat": dict(m, Stat="Median")}]), "ValidationError")
+    expect_error(get([{"Id": "e", "Expression": "(" * 900 + "1" + ")" * 900}]),
+                 "ValidationError")
+    expect_error(lambda: cw.get_metric_data(
+        MetricDataQueries=[{"Id": "e", "Expression": "1", "Period": 1}],
+        StartTime=t0 - timedelta(days=14), EndTime=t0), "ValidationError")
+    # values that are not finite (x / 0, overflow) are left out, not sent as JSON
+    cw.put_metric_data(Namespace="App", MetricData=[
+        {"MetricName": "Req", "Value": 1e100, "Timestamp": t0}])
+    res = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "m", "MetricStat": m, "ReturnData": False},
+        {"Id": "big", "Expression": "m ^ 10"}, {"Id": "zero", "Expression": "m / 0"},
+        {"Id": "ok", "Expression": "m / 1e100"}],
+        StartTime=t0, EndTime=t0 + timedelta(minutes=1))
+    by = {r["Id"]: r["Values"] for r in res["MetricDataResults"]}
+    assert by == {"big": [], "zero": [], "ok": [1.0]}
     expect_error(lambda: cw.get_metric_data(MetricDataQueries=[{"Id": "m", "MetricStat": m}],
                                             StartTime=t0, EndTime=t0 + timedelta(minutes=5),
                                             NextToken="garbage!"), "InvalidNextToken")
