@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from cargobay.protocol.base import RequestContext
-from cargobay.services.ecs import placement, tag_store
+from cargobay.services.ecs import launch_volumes, placement, tag_store
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.errors import InvalidParameterException
 from cargobay.store import Store
@@ -194,6 +194,10 @@ def new_task(
         _taskDefinition=td,
         _needs=needs.as_doc(),
     )
+    if req.get("volumeConfigurations"):
+        task[launch_volumes.TASK_KEY] = launch_volumes.kept(
+            td, req["volumeConfigurations"]
+        )
     if req.get("referenceId") is not None:
         task["_referenceId"] = req["referenceId"]
     if req.get("clientToken") is not None:
