@@ -11,6 +11,9 @@ ATTACHED; the task write that stores it STOPPED detaches it and frees its addres
 
 - **Runtime**: ``CARGOBAY_FARGATE_RUNTIME`` = ``docker`` | ``process``; unset: Docker
   when an engine answers, else processes.  Opened when the first Fargate task appears.
+- **Logs**: each container's output goes to its file, to CloudWatch Logs with the
+  awslogs driver (the agent's AwsLogs, with execution-role credentials in-process), and
+  under ``cargobay up`` to stdout (the embedded agent's echo).
 - **Containers see their address**: ``CARGOBAY_TASK_IPV4`` in their environment,
   ``AWS_EXECUTION_ENV=AWS_ECS_FARGATE``, and the metadata endpoint v4's
   ``Networks[0].IPv4Addresses`` (the fleet's own MetadataServer on 127.0.0.1).
@@ -40,7 +43,7 @@ from cargobay.agent.assignment import Assignment
 from cargobay.agent.awslogs import AwsLogs
 from cargobay.agent.container_run import ContainerRun
 from cargobay.agent.ecs_client import ApiError
-from cargobay.agent.logs import log_path
+from cargobay.agent.logs import LogEcho, log_path
 from cargobay.agent.metadata_server import MetadataServer
 from cargobay.agent.reporter import Reporter
 from cargobay.agent.runtime import ContainerHandle, ContainerStats, Runtime, open_runtime
@@ -329,6 +332,7 @@ class FargateFleet:
             changed=lambda: self._save(key),
             health_changed=lambda: self._health(key),
             log_started=self._log_started,
+            log_finished=self._log_finished,
             iam=self.iam,
             awslogs=self.awslogs,
             volume_root=self._volume_root(),
@@ -452,6 +456,20 @@ class FargateFleet:
     def _log_started(self, path: str, task_id: str, container: str) -> None:
         if self.awslogs is not None:
             self.awslogs.follow(path, task_id, container)
+        echo = self._echo()
+        if echo is not None:
+            echo.follow(path, task_id, container)
+
+    def _log_finished(self, path: str) -> None:
+        echo = self._echo()
+        if echo is not None:
+            echo.unfollow(path)
+
+    def _echo(self) -> LogEcho | None:
+        """``cargobay up`` echoes its tasks' output to stdout: Fargate tasks' too (through
+        its embedded agent's echo)."""
+        echo = getattr(getattr(self.app, "agent", None), "echo", None)
+        return echo if isinstance(echo, LogEcho) else None
 
     async def _stats_of(self, handle: ContainerHandle) -> ContainerStats:
         assert self.runtime is not None
