@@ -3,6 +3,7 @@ CloudWatch writes them, and the JSON message its SNS actions publish."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,12 +30,14 @@ REGION_NAMES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def short_date(ts: float) -> str:
     d = datetime.fromtimestamp(ts, tz=UTC)
     return (f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d} "
             f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}")
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(ts: float) -> str:
     d = datetime.fromtimestamp(ts, tz=UTC)
     return (f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:"
