@@ -238,7 +238,7 @@ def test_target_tracking_scales_out_under_real_load_and_in_when_it_stops_sim(
                 "ScaleOutCooldown": 60, "ScaleInCooldown": 60,
             })
         assert len(policy["Alarms"]) == 2
-        step = {"sim": 10.0, "real": 0.1}
+        step = {"sim": 10.0, "real": 0.05}
         h.until(lambda: h.counts() == (1, 1) and h.agent_processes() == 1,
                 steps=60, what="the first task running", **step)
         for _ in range(2 * 6):  # two idle minutes
