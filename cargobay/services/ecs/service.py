@@ -61,6 +61,7 @@ class EcsService(
     def reset(self) -> None:
         super().reset()
         self.fargate.reset()
+        self.app.agent_channel.usage.clear()  # the tasks the samples were of are gone
 
     async def stop(self) -> None:
         await self.fargate.stop()
