@@ -103,6 +103,8 @@ class FileSystemOps(EfsBase):
         name = name_of(tags)
         if name is not None:
             doc["Name"] = name
+        if req.get("Backup"):
+            doc["_backup"] = "ENABLED"
         os.makedirs(self.fs_path(fs_id), exist_ok=True)
         with self.store.batch():
             self.store.put(names.FILE_SYSTEMS, names.key(ctx, fs_id), doc)

@@ -227,3 +227,32 @@ def test_register_task_definition_checks_volume_kinds(url: str) -> None:
             {"name": "a", "host": {"sourcePath": "/x"},
              "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]), "ClientException")
     assert "only one of" in msg
+
+
+def test_lifecycle_backup_protection_and_preferences(efs: Any) -> None:
+    fs_id = efs.create_file_system(CreationToken="life", Backup=True)["FileSystemId"]
+    assert efs.describe_backup_policy(FileSystemId=fs_id)["BackupPolicy"]["Status"] == "ENABLED"
+    efs.put_backup_policy(FileSystemId=fs_id, BackupPolicy={"Status": "DISABLED"})
+    assert efs.describe_backup_policy(FileSystemId=fs_id)["BackupPolicy"]["Status"] == "DISABLED"
+    other = efs.create_file_system(CreationToken="life2")["FileSystemId"]
+    expect_error(lambda: efs.describe_backup_policy(FileSystemId=other), "PolicyNotFound", 404)
+    assert efs.describe_lifecycle_configuration(FileSystemId=fs_id)["LifecyclePolicies"] == []
+    policies = [{"TransitionToIA": "AFTER_30_DAYS"},
+                {"TransitionToPrimaryStorageClass": "AFTER_1_ACCESS"}]
+    efs.put_lifecycle_configuration(FileSystemId=fs_id, LifecyclePolicies=policies)
+    assert efs.describe_lifecycle_configuration(FileSystemId=fs_id)["LifecyclePolicies"] == \
+        policies
+    expect_error(lambda: efs.put_lifecycle_configuration(
+        FileSystemId=fs_id, LifecyclePolicies=[{"TransitionToIA": "AFTER_7_DAYS"},
+                                               {"TransitionToIA": "AFTER_14_DAYS"}]),
+                 "BadRequest")
+    got = efs.update_file_system_protection(FileSystemId=fs_id,
+                                            ReplicationOverwriteProtection="DISABLED")
+    assert got["ReplicationOverwriteProtection"] == "DISABLED"
+    assert efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0][
+        "FileSystemProtection"] == {"ReplicationOverwriteProtection": "DISABLED"}
+    assert efs.describe_account_preferences()["ResourceIdPreference"]["ResourceIdType"] == \
+        "LONG_ID"
+    efs.put_account_preferences(ResourceIdType="SHORT_ID")
+    assert efs.describe_account_preferences()["ResourceIdPreference"]["ResourceIdType"] == \
+        "SHORT_ID"
