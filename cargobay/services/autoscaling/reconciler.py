@@ -21,8 +21,8 @@ API call changed something:
   removed and its activity ends Successful.
 - a group being force-deleted is removed once it has no instance left.
 
-Launch failures (a launch configuration or instance profile gone) end in a Failed
-activity and the group retries after RETRY_DELAY.
+Launch failures (a launch configuration or instance profile gone, an agent that exits
+before it registers) end in a Failed activity and the group retries after RETRY_DELAY.
 """
 
 from __future__ import annotations
@@ -227,8 +227,13 @@ class ReconcileOps(InstanceOps):
             self.finish_activity(inst.get("activity"))
             return
         if not self.processes.alive(inst.get("pid"), iid):
-            reason = "The instance's agent exited before it registered"
+            reason = ("The instance's agent exited before it registered (see agent.log in "
+                      "its data directory)")
             self.finish_activity(inst.get("activity"), FAILED, reason)
+            fresh = self.store.get(names.GROUPS, group_key(group))
+            if fresh is not None:  # an agent that cannot start: do not relaunch at once
+                fresh["_retryAt"] = now + RETRY_DELAY
+                self.save_group(fresh)
             self._begin_termination(group, inst, (
                 f"At {stamp(now)} an instance was taken out of service in response to an EC2 "
                 f"health check indicating it has been terminated or stopped."))

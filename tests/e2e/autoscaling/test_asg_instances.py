@@ -203,3 +203,27 @@ def test_an_instance_whose_agent_dies_is_replaced(asg: Any, ecs: Any) -> None:
            "stopped." in ended["Cause"]
     asg.update_auto_scaling_group(AutoScalingGroupName="g", MinSize=0, MaxSize=0)
     wait_for(lambda: not group(asg)["Instances"])
+
+
+def test_an_agent_that_cannot_start_fails_the_launch_and_backs_off() -> None:
+    """CARGOBAY_ASG_RUNTIME names a runtime the agent refuses: it exits at once (2); the
+    launch activity fails and the group waits before launching again."""
+    from tests.e2e.autoscaling.conftest import ASG_ENV
+    from tests.support import ServerProcess
+
+    srv = ServerProcess(env={**ASG_ENV, "CARGOBAY_ASG_RUNTIME": "no-such-runtime"}).start()
+    try:
+        asg2 = client("autoscaling", srv.url)
+        asg2.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-1",
+                                         InstanceType="t3.micro")
+        asg2.create_auto_scaling_group(AutoScalingGroupName="g", LaunchConfigurationName="lc",
+                                       MinSize=1, MaxSize=1, AvailabilityZones=["us-east-1a"])
+        failed = wait_for(lambda: [a for a in asg2.describe_scaling_activities()["Activities"]
+                                   if a["StatusCode"] == "Failed"], timeout=20)
+        assert "exited before it registered" in failed[0]["StatusMessage"]
+        time.sleep(1.5)
+        launches = [a for a in asg2.describe_scaling_activities()["Activities"]
+                    if a["Description"].startswith("Launching")]
+        assert len(launches) == 1, "no relaunch within the retry delay"
+    finally:
+        srv.stop()
