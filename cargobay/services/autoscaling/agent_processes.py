@@ -66,7 +66,7 @@ class AgentProcesses:
 
     def root(self) -> str:
         if self._root_given is not None:
-            return os.path.join(self._root_given, "instances")
+            return os.path.abspath(os.path.join(self._root_given, "instances"))
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="cargobay-instances-")
         return self._tmp
