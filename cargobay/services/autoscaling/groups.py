@@ -154,7 +154,8 @@ class GroupOps(LaunchConfigOps):
             "MinSize": lo,
             "MaxSize": hi,
             "DesiredCapacity": desired,
-            "DefaultCooldown": int(req.get("DefaultCooldown") or DEFAULT_COOLDOWN),
+            "DefaultCooldown": int(DEFAULT_COOLDOWN if req.get("DefaultCooldown") is None
+                                   else req["DefaultCooldown"]),
             "AvailabilityZones": az_list,
             "LoadBalancerNames": req.get("LoadBalancerNames") or [],
             "TargetGroupARNs": req.get("TargetGroupARNs") or [],

@@ -162,6 +162,9 @@ def test_update_moves_desired_to_new_bounds(asg: Any) -> None:
     g = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]
     assert (g["MinSize"], g["MaxSize"], g["DesiredCapacity"]) == (0, 4, 0)
     asg.update_auto_scaling_group(AutoScalingGroupName="g", MaxSize=0)
+    make_group(asg, "zero", DefaultCooldown=0)
+    assert asg.describe_auto_scaling_groups(AutoScalingGroupNames=["zero"])[
+        "AutoScalingGroups"][0]["DefaultCooldown"] == 0
     asg.update_auto_scaling_group(AutoScalingGroupName="g", VPCZoneIdentifier="subnet-1,subnet-2",
                                   DefaultCooldown=10, NewInstancesProtectedFromScaleIn=True)
     g = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]
