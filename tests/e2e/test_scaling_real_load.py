@@ -298,11 +298,13 @@ def test_step_scaling_on_high_resolution_metrics_real_clock(tmp_path: Path) -> N
                 Threshold=threshold, ComparisonOperator=op, AlarmActions=[arns[name]])
         wait = {"sim": 0.0, "real": 0.25}
         h.until(lambda: h.counts() == (1, 1), steps=80, what="the first task running", **wait)
-        started = time.monotonic()
+        started, loaded_at = time.monotonic(), h.plane.clock.now()
         h.flag.touch()
         h.until(lambda: h.counts()[0] == 3, steps=160, what="scale-out under load", **wait)
         h.until(lambda: h.counts() == (3, 3) and h.agent_processes() == 3, steps=80,
                 what="the new tasks running", **wait)
+        high = [p["Average"] for p in h.cpu_points(loaded_at - 10)]  # 10 s datapoints
+        assert any(v > 50 for v in high), high
         h.flag.unlink()
         h.until(lambda: h.counts()[0] == 1, steps=160, what="scale-in after the load", **wait)
         h.until(lambda: h.agent_processes() == 1, steps=80, what="extra tasks stopped", **wait)
