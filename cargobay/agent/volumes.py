@@ -42,6 +42,8 @@ from cargobay.agent.runtime import ContainerSpec, Mount, Runtime
 from cargobay.agent.task_iam import TaskStartError
 
 HOST_ROOTS_ENV = "CARGOBAY_HOST_VOLUME_ROOTS"
+#: the shared EFS root as this host mounts it (cargobay/services/efs/paths.py)
+EFS_ROOT_ENV = "CARGOBAY_EFS_ROOT"
 Doc = dict[str, Any]
 
 
@@ -130,7 +132,7 @@ class TaskVolumes:
         if entry.get("error"):
             raise TaskStartError(str(entry["error"]))
         efs = entry.get("efs") or {}
-        path = str(efs.get("hostPath", ""))
+        path = _efs_path(efs)
         if not os.path.isdir(path):
             raise TaskStartError(
                 f"ResourceInitializationError: EFS volume {name}: {path} is not reachable "
@@ -257,6 +259,20 @@ class TaskVolumes:
             ):
                 shutil.rmtree(vol.source, ignore_errors=True)
         shutil.rmtree(os.path.join(self.root, "tasks", self.task.task_id), ignore_errors=True)
+
+
+def _efs_path(efs: Doc) -> str:
+    """The EFS volume's directory on this host: under this agent's own
+    ``CARGOBAY_EFS_ROOT`` when it has one (the shared root, mounted here), else the
+    control plane's ``hostPath`` (same machine)."""
+    root = os.environ.get(EFS_ROOT_ENV)
+    rel = str(efs.get("path") or "")
+    if root and rel and not rel.startswith("/") and ".." not in rel.split("/"):
+        base = os.path.realpath(root)
+        real = os.path.realpath(os.path.join(base, rel))
+        if os.path.commonpath([base, real]) == base:
+            return real
+    return str(efs.get("hostPath", ""))
 
 
 def _volume_exists(api: Any, name: str) -> bool:

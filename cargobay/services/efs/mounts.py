@@ -3,14 +3,15 @@
 For each ``efsVolumeConfiguration`` of the task definition the agent receives, in
 its assignment's ``volumes`` (docs/agent-protocol.md), either::
 
-    {"name": V, "efs": {"hostPath": P, "readOnly": B, "posixUser": {...}}}
+    {"name": V, "efs": {"hostPath": P, "path": R, "readOnly": B, "posixUser": {...}}}
     {"name": V, "error": "ResourceInitializationError: ..."}
 
 ``hostPath`` is the directory the volume mounts: the file system's directory, then
 the access point's ``Path`` (created with its ``CreationInfo`` owner and mode when
 missing), then the volume's ``rootDirectory``; every step is resolved with symlinks
-followed and must stay inside the file system (agents run on the same machine, or
-share ``CARGOBAY_EFS_ROOT``).
+followed and must stay inside the file system.  ``path`` is the same directory
+relative to the EFS root (``<fs-id>/…``): an agent that has the shared root mounted
+elsewhere (its own ``CARGOBAY_EFS_ROOT``) uses that; otherwise ``hostPath``.
 
 Authorization (EFS User Guide, "Using IAM to control file system data access"):
 with ``authorizationConfig.iam`` ENABLED the task role is the client: it must be
@@ -134,7 +135,12 @@ def resolve(app: App, account: str, region: str, name: str, cfg: Doc, role_arn: 
                 "reason given by server: No such file or directory"
             ),
         }
-    out: Doc = {"hostPath": path, "readOnly": read_only}
+    root = os.path.realpath(efs_root(app.config.data_dir))
+    out: Doc = {
+        "hostPath": path,
+        "path": os.path.relpath(path, root),
+        "readOnly": read_only,
+    }
     if ap is not None and ap.get("PosixUser"):
         out["posixUser"] = ap["PosixUser"]
     return {"name": name, "efs": out}

@@ -9,6 +9,7 @@ directory on this machine, which the in-process agents share).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -39,6 +40,18 @@ def _env(plane_url: str, tmp_path: Path, runtime: str) -> Iterator[Env]:
             e.agent.stop()
         if runtime == "docker":
             remove_containers(e.cluster)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_mount_points() -> Iterator[None]:
+    """The process runtime creates a missing containerPath on the host (empty, as a
+    mount point): remove the ones this test made."""
+    before = set(Path("/mnt").glob("cb-*"))
+    yield
+    for p in set(Path("/mnt").glob("cb-*")) - before:
+        if p.is_dir() and not p.is_symlink() and not os.path.ismount(p):
+            with contextlib.suppress(OSError):
+                p.rmdir()
 
 
 @pytest.fixture

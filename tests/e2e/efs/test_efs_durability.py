@@ -3,6 +3,8 @@ restart: the file system's state is in the store, its files under <data dir>/efs
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 import uuid
 from pathlib import Path
@@ -71,3 +73,5 @@ def test_files_survive_tasks_and_a_server_restart(tmp_path: Path) -> None:
         if agent is not None:
             agent.stop()
         srv.stop()
+        with contextlib.suppress(OSError):  # the mount point the process runtime made
+            os.rmdir("/mnt/cb-durable")

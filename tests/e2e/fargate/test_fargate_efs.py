@@ -4,6 +4,7 @@ EFS volumes": "usable by EC2 and Fargate tasks at the same time")."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -114,6 +115,8 @@ def test_ec2_and_fargate_tasks_share_one_file_system(
         )
     finally:
         agent.stop()
+        with contextlib.suppress(OSError):  # the mount point the process runtime made
+            os.rmdir(mnt)
     by_type = {t["launchType"]: t for t in done}
     assert set(by_type) == {"EC2", "FARGATE"}
     for t in done:

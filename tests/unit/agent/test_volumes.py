@@ -108,3 +108,23 @@ def test_mount_prefix_as_root(tmp_path: Path) -> None:
         mount_prefix([Mount(str(tmp_path), "rel/path")])
     with pytest.raises(CannotStartContainerError, match="docker runtime"):
         mount_prefix([Mount("vol", "/x", docker_volume=True)])
+
+
+def test_efs_path_under_this_agents_own_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = tmp_path / "nfs-here"
+    (mine / "fs-1" / "dir").mkdir(parents=True)
+    monkeypatch.setenv("CARGOBAY_EFS_ROOT", str(mine))
+    volumes = [{"name": "e", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]
+
+    def prepared(path: str) -> TaskVolumes:
+        entry = {"name": "e", "efs": {"hostPath": "/plane/only/fs-1/dir", "path": path}}
+        vols = TaskVolumes(_Rt(), str(tmp_path / "r"), _task(volumes, [], [entry]))  # type: ignore[arg-type]
+        asyncio.run(vols.prepare())
+        return vols
+
+    assert prepared("fs-1/dir").volumes["e"].source == str(mine / "fs-1" / "dir")
+    for bad in ("../outside", "/etc"):  # never leaves this agent's root: hostPath is tried
+        with pytest.raises(TaskStartError, match="not reachable"):
+            prepared(bad)
