@@ -173,6 +173,18 @@ def test_update_moves_desired_to_new_bounds(asg: Any) -> None:
     assert g["DefaultCooldown"] == 10 and g["NewInstancesProtectedFromScaleIn"] is True
 
 
+def test_a_new_min_size_raises_the_desired_capacity(asg: Any) -> None:
+    # an instance profile that does not exist: launches fail, no agent is started here
+    make_lc(asg, "nolaunch", IamInstanceProfile="missing-profile")
+    make_group(asg, LaunchConfigurationName="nolaunch", MaxSize=4)
+    asg.update_auto_scaling_group(AutoScalingGroupName="g", MinSize=2)
+    g = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]
+    assert (g["MinSize"], g["MaxSize"], g["DesiredCapacity"]) == (2, 4, 2)
+    asg.update_auto_scaling_group(AutoScalingGroupName="g", MinSize=1, MaxSize=1)
+    g = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]
+    assert (g["MinSize"], g["MaxSize"], g["DesiredCapacity"]) == (1, 1, 1)
+
+
 def test_delete_empty_group_and_activities_of_deleted_groups(asg: Any) -> None:
     make_lc(asg)
     make_group(asg)
