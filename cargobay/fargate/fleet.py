@@ -51,9 +51,9 @@ from cargobay.agent.state import TaskRecord
 from cargobay.agent.task_iam import TaskIam
 from cargobay.agent.task_runner import RunnerContext, TaskRunner
 from cargobay.clock import wait_event
-from cargobay.fargate import orphans
+from cargobay.fargate import cpu_quota, orphans
 from cargobay.fargate.plane import InProcessEcs, InProcessPlane
-from cargobay.fargate.sandbox import sized
+from cargobay.fargate.sandbox import SizedRuntime, sized
 from cargobay.services.ecs import fargate_index, fargate_network, service_tasks
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.events_out import task_state_change
@@ -158,6 +158,9 @@ class FargateFleet:
         for t in list(self._runner_tasks.values()):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        for r in self.runners.values():
+            if isinstance(r.ctx.runtime, SizedRuntime) and r.done.is_set():
+                r.ctx.runtime.release()
         await self.reporter.close()
         if self.awslogs is not None:
             self.awslogs.close()
@@ -370,6 +373,8 @@ class FargateFleet:
         if runner is None:
             return
         self.reporter.forget(runner.task.task_arn)
+        if isinstance(runner.ctx.runtime, SizedRuntime):
+            runner.ctx.runtime.release()
         for c in runner.containers.values():
             self._tokens.pop(c.token, None)
             if c.handle is not None and self.metadata is not None:
@@ -392,6 +397,7 @@ class FargateFleet:
         killed = orphans.kill({c.token for c in record.containers.values() if c.token})
         log.warning("Fargate task %s lost with the server (%d processes killed)",
                     task["taskArn"], killed)
+        cpu_quota.remove_for(key.rsplit("/", 1)[-1])
         self._stop_in_place(key, task, LOST_REASON)
 
     def _fail(self, key: str, reason: str) -> None:
