@@ -51,9 +51,10 @@ def record(store: Store, ref: TargetRef, now: float, *, description: str, cause:
                         f"{doc['ActivityId']}")
     with store.batch():
         store.put(names.ACTIVITIES, key, doc)
-        extra = [k for k, _ in store.scan(names.ACTIVITIES, ref.child_prefix)][KEEP:]
-        for k in extra:
-            store.delete(names.ACTIVITIES, k)
+        if store.count(names.ACTIVITIES, ref.child_prefix) > KEEP:
+            extra = [k for k, _ in store.scan(names.ACTIVITIES, ref.child_prefix)][KEEP:]
+            for k in extra:
+                store.delete(names.ACTIVITIES, k)
     return doc
 
 

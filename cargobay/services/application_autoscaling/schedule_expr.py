@@ -64,6 +64,8 @@ class LocalCron:
         start = datetime.fromtimestamp(after, tz=UTC).astimezone(tz).replace(tzinfo=None)
         t = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
         last_year = max(c.years) if c.years else 10_000
+        checked_day: tuple[int, int, int] | None = None
+        day_ok = False
         for _ in range(_MAX_STEPS):
             if t.year > last_year:
                 return None
@@ -74,14 +76,19 @@ class LocalCron:
                 t = (datetime(t.year + 1, 1, 1) if t.month == 12
                      else datetime(t.year, t.month + 1, 1))
                 continue
-            if not c.day_ok(t.year, t.month, t.day):
+            day = (t.year, t.month, t.day)
+            if day != checked_day:
+                checked_day, day_ok = day, c.day_ok(*day)
+            if not day_ok:
                 t = datetime(t.year, t.month, t.day) + timedelta(days=1)
                 continue
             if t.hour not in c.hours:
                 t = t.replace(minute=0) + timedelta(hours=1)
                 continue
             if t.minute not in c.minutes:
-                t += timedelta(minutes=1)
+                later = [m for m in c.minutes if m > t.minute]
+                t = (t.replace(minute=min(later)) if later
+                     else t.replace(minute=0) + timedelta(hours=1))
                 continue
             epoch = local_to_epoch(t, tz)
             if epoch is not None and epoch > after:
