@@ -97,11 +97,12 @@ class AlarmOps(CloudWatchBase):
                 "type": "Update", "version": "1.0",
                 "originalUpdatedFields": _shown(changed), "updatedAlarm": _shown(alarm)}
         with self.store.batch():
-            self.save_alarm(key, alarm)
+            self.store.put(ALARMS, key, alarm)
             if old is None and req.get("Tags"):
                 self.store.put(TAGS, alarm["AlarmArn"],
                                {"Tags": {t["Key"]: t["Value"] for t in req["Tags"]}})
             add_item(self.store, scope(ctx), name, now, "ConfigurationUpdate", summary, data)
+        self.alarms[key] = alarm  # once the store has it
         return {}
 
     # -- DescribeAlarms ------------------------------------------------------------------
@@ -180,13 +181,15 @@ class AlarmOps(CloudWatchBase):
         return {}
 
     def _set_actions(self, ctx: RequestContext, names: list[str], on: bool) -> None:
+        changed: dict[str, dict[str, Any]] = {}
         with self.store.batch():
             for n in names:
                 k = self.alarm_key(ctx, n)
                 a = self.alarms.get(k)
                 if a is not None and a.get("ActionsEnabled") != on:
-                    a = dict(a, ActionsEnabled=on)
-                    self.save_alarm(k, a)
+                    changed[k] = dict(a, ActionsEnabled=on)
+                    self.store.put(ALARMS, k, changed[k])
+        self.alarms.update(changed)
 
     def enable_alarm_actions(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._set_actions(ctx, req["AlarmNames"], True)

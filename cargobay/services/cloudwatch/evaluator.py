@@ -19,7 +19,7 @@ import orjson
 from cargobay.services.alarm_actions import AlarmFiring
 from cargobay.services.cloudwatch.actions import STATE_ACTIONS, ActionRunner, is_autoscaling
 from cargobay.services.cloudwatch.alarm_checks import alarm_period
-from cargobay.services.cloudwatch.alarms import AlarmOps
+from cargobay.services.cloudwatch.alarms import ALARMS, AlarmOps
 from cargobay.services.cloudwatch.evaluation import breaches, evaluate, range_size
 from cargobay.services.cloudwatch.history import add_item
 from cargobay.services.cloudwatch.metric_data import run_queries
@@ -175,7 +175,9 @@ class Evaluator(AlarmOps, ActionRunner):
             with self.store.batch():
                 for c in moved:
                     self._history(c)
-                    self.save_alarm(c.key, c.alarm)
+                    self.store.put(ALARMS, c.key, c.alarm)
+            for c in moved:  # once the store has them
+                self.alarms[c.key] = c.alarm
         for c in changes:
             if not c.alarm.get("ActionsEnabled", True):
                 continue
