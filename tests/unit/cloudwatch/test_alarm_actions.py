@@ -236,3 +236,24 @@ def test_metric_math_alarm_is_evaluated() -> None:
         assert state(app) == "OK"
 
     asyncio.run(go())
+
+
+def test_high_resolution_alarm_is_evaluated_every_ten_seconds() -> None:
+    async def go() -> None:
+        app = make_app()
+        await app.start()
+        try:
+            now = app.clock.now()
+            cw(app).put_metric_data(CTX, {"Namespace": "Test", "MetricData": [
+                {"MetricName": "Load", "Value": 9.0, "StorageResolution": 1,
+                 "Timestamp": now + 2}]})
+            alarm(app, 1, 1, Period=10)
+            await app.clock.advance(10)  # type: ignore[attr-defined]
+            assert state(app) == "ALARM"
+            assert "Period" in alarm_doc(app) and alarm_doc(app)["Period"] == 10
+            await app.clock.advance(30)  # type: ignore[attr-defined]
+            assert state(app) == "INSUFFICIENT_DATA"  # out of the 3-period range
+        finally:
+            await app.stop()
+
+    asyncio.run(go())
