@@ -285,3 +285,26 @@ def test_registering_brings_the_desired_count_into_range(aas: Any, ecs: Any) -> 
     assert desired() == 3
     aas.register_scalable_target(**T, MinCapacity=1, MaxCapacity=2)
     assert desired() == 2
+
+
+def test_iam_policies_see_the_scalable_target_arn(url: str, aas: Any) -> None:
+    import json
+
+    import boto3
+
+    arn = aas.register_scalable_target(**T, MinCapacity=1, MaxCapacity=4)["ScalableTargetARN"]
+    iam = client("iam", url)
+    iam.create_user(UserName="ops")
+    iam.put_user_policy(UserName="ops", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "application-autoscaling:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "application-autoscaling:DeregisterScalableTarget",
+             "Resource": arn}]}))
+    key = iam.create_access_key(UserName="ops")["AccessKey"]
+    ops = boto3.client("application-autoscaling", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id=key["AccessKeyId"],
+                       aws_secret_access_key=key["SecretAccessKey"])
+    assert len(ops.describe_scalable_targets(ServiceNamespace=NS)["ScalableTargets"]) == 1
+    ops.register_scalable_target(**T, MaxCapacity=6)
+    expect_error(lambda: ops.deregister_scalable_target(**T), "AccessDeniedException")
+    assert len(aas.describe_scalable_targets(ServiceNamespace=NS)["ScalableTargets"]) == 1

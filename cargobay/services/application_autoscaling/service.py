@@ -12,9 +12,12 @@ ECS API in-process (DescribeServices, UpdateService).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from cargobay.protocol.base import RequestContext
+from cargobay.services.application_autoscaling import names
 from cargobay.services.application_autoscaling.activities import ActivityOps
+from cargobay.services.application_autoscaling.names import TargetRef
 from cargobay.services.application_autoscaling.policies import PolicyOps
 from cargobay.services.application_autoscaling.scaling import ScalingOps
 from cargobay.services.application_autoscaling.scheduled import ScheduledOps
@@ -43,3 +46,18 @@ class ApplicationAutoScalingService(TargetOps, PolicyOps, ScheduledOps, ScalingO
 
     def reset(self) -> None:
         self.scheduler.reset()
+
+    def iam_resource_arns(self, ctx: RequestContext, op: str,
+                          params: dict[str, Any]) -> list[str] | None:
+        """What IAM policies see as the request's resource (Service Authorization
+        Reference: the scalable-target ARN for operations on an existing target and the
+        tag operations; "*" for the Describe operations and a target not yet
+        registered)."""
+        if params.get("ResourceARN"):
+            return [str(params["ResourceARN"])]
+        if op.startswith("Describe") or not all(
+                isinstance(params.get(k), str)
+                for k in ("ServiceNamespace", "ResourceId", "ScalableDimension")):
+            return ["*"]
+        doc = self.store.get(names.TARGETS, TargetRef.of(ctx, params).key)
+        return [doc["ScalableTargetARN"]] if doc is not None else ["*"]
