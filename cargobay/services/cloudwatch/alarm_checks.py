@@ -8,6 +8,7 @@ breaching, notBreaching; actions with ARNs of services alarms may act on."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from cargobay.services.cloudwatch.errors import InvalidParameterCombination, ValidationError
@@ -86,6 +87,8 @@ def check_alarm(req: dict[str, Any]) -> None:
             "which cargobay does not provide; use a static Threshold.")
     if "Threshold" not in req:
         raise ValidationError("The parameter Threshold is required.")
+    if not math.isfinite(req["Threshold"]):
+        raise ValidationError(f"The value {req['Threshold']} for parameter Threshold is invalid.")
     treat = req.get("TreatMissingData", "missing")
     if treat not in TREATMENTS:
         raise ValidationError(

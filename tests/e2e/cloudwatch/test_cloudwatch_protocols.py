@@ -75,6 +75,23 @@ def test_round_trip(url: str, cw_models: Path, protocol: str) -> None:
         Statistics=["Sum"]), "InvalidParameterValue")
 
 
+def test_cbor_carries_nan_and_infinity_which_are_refused(url: str, cw_models: Path) -> None:
+    cw: Any = pinned_client("cloudwatch", url, "smithy-rpc-v2-cbor", cw_models)
+    nan, inf = float("nan"), float("inf")
+    for datum in ({"Value": nan}, {"Value": -inf}, {"Values": [1.0, nan]},
+                  {"Values": [1.0], "Counts": [inf]},
+                  {"StatisticValues": {"SampleCount": nan, "Sum": 1, "Minimum": 1,
+                                       "Maximum": 1}}):
+        expect_error(lambda d=datum: cw.put_metric_data(  # type: ignore[misc]
+            Namespace="Nan", MetricData=[{"MetricName": "m", **d}]), "InvalidParameterValue")
+    expect_error(lambda: cw.put_metric_alarm(
+        AlarmName="x", MetricName="m", Namespace="Nan", Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=nan, ComparisonOperator="GreaterThanThreshold"),
+        "ValidationError")
+    assert cw.list_metrics(Namespace="Nan")["Metrics"] == []
+    assert cw.describe_alarms()["MetricAlarms"] == []
+
+
 def test_aws_cli(url: str) -> None:
     aws_cli(url, "cloudwatch", "put-metric-data", "--namespace", "Cli", "--metric-name",
             "Jobs", "--value", "3", "--dimensions", "Queue=q1")
