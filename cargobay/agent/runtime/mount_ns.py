@@ -22,8 +22,9 @@ import shutil
 from cargobay.agent.runtime.base import DEFAULT_PATH, CannotStartContainerError, Mount
 
 
-def mount_prefix(mounts: list[Mount]) -> list[str]:
-    """The argv prefix that runs a command with ``mounts`` in place ([] when none)."""
+def mount_prefix(mounts: list[Mount], cwd: str = "/") -> list[str]:
+    """The argv prefix that runs a command with ``mounts`` in place, in ``cwd`` ([] when
+    none: the caller starts the command in ``cwd`` itself)."""
     if not mounts:
         return []
     for m in mounts:
@@ -48,6 +49,7 @@ def mount_prefix(mounts: list[Mount]) -> list[str]:
         lines.append(f"mount --bind {src} {dst}")
         if m.read_only:
             lines.append(f"mount -o remount,bind,ro {dst}")
+    lines.append(f"cd {shlex.quote(cwd)}")
     lines.append('exec "$@"')
     return [
         unshare,
@@ -78,3 +80,18 @@ def _symlinks(mounts: list[Mount]) -> None:
             raise CannotStartContainerError(
                 f"cannot link volume at {m.target}: {e.strerror or e}"
             ) from None
+
+
+def host_view(path: str, mounts: list[Mount]) -> str:
+    """Where the container's ``path`` is on the host (inside a volume: under its
+    source), for checks made before the namespace exists."""
+    best: Mount | None = None
+    for m in mounts:
+        target = m.target.rstrip("/") or "/"
+        inside = path == target or path.startswith(target + "/")
+        if inside and (best is None or len(target) > len(best.target.rstrip("/"))):
+            best = m
+    if best is None or best.docker_volume:
+        return path
+    rest = path[len(best.target.rstrip("/")) :].lstrip("/")
+    return os.path.join(best.source, rest) if rest else best.source

@@ -67,7 +67,7 @@ from cargobay.agent.runtime.base import (
 )
 from cargobay.agent.runtime.clocked import wait_for
 from cargobay.agent.runtime.healthcheck import HealthTracker, run_health_checks
-from cargobay.agent.runtime.mount_ns import mount_prefix
+from cargobay.agent.runtime.mount_ns import host_view, mount_prefix
 from cargobay.agent.runtime.procfs import host_memory_bytes, session_usage
 from cargobay.agent.runtime.spawn import Child, spawn
 from cargobay.clock import Clock
@@ -322,7 +322,7 @@ def _launch(spec: ContainerSpec, argv: list[str], *, ulimits: bool) -> _Launch:
     env.setdefault("PATH", DEFAULT_PATH)
     env.setdefault("HOME", home)
     cwd = spec.working_directory or "/"
-    if not os.path.isdir(cwd):
+    if not os.path.isdir(host_view(cwd, spec.mounts)):
         raise CannotStartContainerError(f"chdir to cwd ({cwd!r}): no such file or directory")
     program = argv[0]
     if "/" not in program:
@@ -330,16 +330,17 @@ def _launch(spec: ContainerSpec, argv: list[str], *, ulimits: bool) -> _Launch:
             raise CannotStartContainerError(
                 f'exec: "{program}": executable file not found in $PATH'
             )
-    elif not os.access(os.path.join(cwd, program), os.X_OK):
+    elif not os.access(host_view(os.path.join(cwd, program), spec.mounts), os.X_OK):
         raise CannotStartContainerError(f'exec: "{program}": permission denied or no such file')
     # prlimit first: as root it may raise hard limits; then drop to the user.
     argv = [
-        *mount_prefix(spec.mounts),
+        *(mounted := mount_prefix(spec.mounts, cwd)),
         *(_prlimit_argv(spec) if ulimits and spec.ulimits else []),
         *switch_user,
         *argv,
     ]
-    return _Launch(argv=argv, env=env, cwd=cwd)
+    # with mounts the wrapper changes to cwd once they are in place
+    return _Launch(argv=argv, env=env, cwd="/" if mounted else cwd)
 
 
 def _tool(name: str, purpose: str) -> str:

@@ -96,6 +96,8 @@ def resolve(app: App, account: str, region: str, name: str, cfg: Doc, role_arn: 
         if ap is None or ap["FileSystemId"] != fs_id:
             return {"name": name, "error": efs_failure(ACCESS_DENIED)}
     read_only = False
+    if auth.get("iam") == "ENABLED" and not role_arn:  # no credentials to mount with
+        return {"name": name, "error": efs_failure(ACCESS_DENIED)}
     if auth.get("iam") == "ENABLED" or fs.get("_policy"):
         verdict = _authorize(
             app, account, fs, ap, role_arn if auth.get("iam") == "ENABLED" else None

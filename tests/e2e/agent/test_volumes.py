@@ -334,3 +334,18 @@ def test_volume_configured_at_launch_is_new_per_task_and_kept_per_its_policy(
         cluster=proc.cluster, taskDefinition=family, volumeConfigurations=[{
             "name": "other", "managedEBSVolume": {"roleArn": "arn:aws:iam::000000000000:role/r"}}]),
         "InvalidParameterException")
+
+
+def test_program_and_working_directory_inside_a_volume(proc: Env, tmp_path: Path) -> None:
+    src = tmp_path / "tools"
+    src.mkdir()
+    script = src / "run.sh"
+    script.write_text("#!/bin/sh\npwd > out\n")
+    script.chmod(0o755)
+    mnt = f"/mnt/cb-{uuid.uuid4().hex[:8]}"
+    c = {"name": "w", "image": "img", "memory": 64, "entryPoint": [f"{mnt}/run.sh"],
+         "workingDirectory": mnt, "mountPoints": _mp("t", mnt)}
+    task = proc.wait(_run(proc, [c], [{"name": "t", "host": {"sourcePath": str(src)}}]))
+    assert task["containers"][0].get("exitCode") == 0, (
+        task["stoppedReason"], task["containers"][0].get("reason"))
+    assert (src / "out").read_text().strip() == mnt

@@ -128,3 +128,14 @@ def test_efs_path_under_this_agents_own_root(
     for bad in ("../outside", "/etc"):  # never leaves this agent's root: hostPath is tried
         with pytest.raises(TaskStartError, match="not reachable"):
             prepared(bad)
+
+
+def test_host_view_maps_container_paths_into_volumes() -> None:
+    from cargobay.agent.runtime.mount_ns import host_view
+
+    mounts = [Mount("/h/a", "/data"), Mount("/h/b", "/data/inner/"), Mount("v", "/v", True, True)]
+    assert host_view("/data", mounts) == "/h/a"
+    assert host_view("/data/x/run.sh", mounts) == "/h/a/x/run.sh"
+    assert host_view("/data/inner/y", mounts) == "/h/b/y"
+    assert host_view("/database", mounts) == "/database"
+    assert host_view("/v/x", mounts) == "/v/x"
