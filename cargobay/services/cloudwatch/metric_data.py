@@ -120,7 +120,7 @@ def run_queries(
                     f"The expression {qid} would cover {slots:,} periods; at most "
                     f"{MAX_GRID:,} are supported: increase the period or narrow the range.")
             grid = [s + k * period for k in range(slots)]
-            ev = Evaluator(value, stat_ids, grid)
+            ev = Evaluator(value, stat_ids, grid, period)
             results[qid] = ev.run(q["Expression"])
         busy.discard(qid)
         return results[qid]

@@ -4,7 +4,9 @@ Supported (User Guide, "Using math expressions with CloudWatch metrics"): number
 query ids, ``+ - * / ^``, comparisons ``< <= > >= == !=`` (1 or 0), ``AND``/``OR``,
 arrays ``[m1, m2]``, ``METRICS()`` / ``METRICS("id part")``, and the functions
 SUM, AVG, MIN, MAX (of an array: one series, point by point; of one series: a
-scalar), ABS, IF(condition, a[, b]) and FILL(series, value | REPEAT | LINEAR).
+scalar), STDDEV and DATAPOINT_COUNT (the same way), ABS, CEIL, FLOOR, LOG, LOG10,
+DIFF, DIFF_TIME, RATE (per second), RUNNING_SUM, PERIOD, TIME_SERIES(scalar),
+IF(condition, a[, b]) and FILL(series, value | REPEAT | LINEAR).
 
 Values are scalars (float), time series (``dict`` timestamp → value) or arrays of
 series.  Arithmetic between two series keeps the timestamps both have.
@@ -55,10 +57,11 @@ class Evaluator:
     """Evaluates one expression against named values (other queries' results)."""
 
     def __init__(self, lookup: Callable[[str], Value], ids: Sequence[str],
-                 grid: Sequence[float]) -> None:
+                 grid: Sequence[float], period: float = 60.0) -> None:
         self.lookup = lookup
         self.ids = ids
         self.grid = grid
+        self.period = float(period)
         self.toks: list[Tok] = []
         self.i = 0
 
@@ -187,8 +190,18 @@ class Evaluator:
             if len(args) != 1 or not vals:
                 raise MathError(f"{fn} takes one argument.")
             return aggregate(vals[0], AGGREGATES[fn])
-        if fn == "ABS" and len(vals) == 1:
-            return unary(vals[0], abs)
+        if fn in UNARY and len(args) == 1 and vals:
+            return unary(vals[0], UNARY[fn])
+        if fn in SEQUENTIAL and len(args) == 1 and vals:
+            return _each(vals[0], SEQUENTIAL[fn])
+        if fn == "STDDEV" and len(args) == 1 and vals:
+            return aggregate(vals[0], _stddev)
+        if fn == "DATAPOINT_COUNT" and len(args) == 1 and vals:
+            return aggregate(vals[0], lambda xs: float(len(xs)))
+        if fn == "PERIOD" and len(args) == 1 and vals:
+            return self.period
+        if fn == "TIME_SERIES" and len(args) == 1 and isinstance(vals[0], float):
+            return {t: vals[0] for t in self.grid}
         if fn == "IF" and len(vals) in (2, 3):
             return if_(vals[0], vals[1], vals[2] if len(vals) == 3 else None)
         if fn == "FILL" and len(args) == 2 and not isinstance(args[0], str):
@@ -244,6 +257,58 @@ COMPARE: dict[str, Callable[[float, float], float]] = {
     ">": lambda a, b: float(a > b), ">=": lambda a, b: float(a >= b),
     "==": lambda a, b: float(a == b), "!=": lambda a, b: float(a != b),
 }
+
+def _log(fn: Callable[[float], float]) -> Callable[[float], float]:
+    def safe(x: float) -> float:
+        return fn(x) if x > 0 else math.nan
+    return safe
+
+
+UNARY: dict[str, Callable[[float], float]] = {
+    "ABS": abs, "CEIL": lambda x: float(math.ceil(x)), "FLOOR": lambda x: float(math.floor(x)),
+    "LOG": _log(math.log), "LOG10": _log(math.log10),
+}
+
+
+def _diff(points: list[tuple[float, float]]) -> TS:
+    return {t: v - points[i - 1][1] for i, (t, v) in enumerate(points) if i}
+
+
+def _diff_time(points: list[tuple[float, float]]) -> TS:
+    return {t: t - points[i - 1][0] for i, (t, _) in enumerate(points) if i}
+
+
+def _rate(points: list[tuple[float, float]]) -> TS:
+    return {t: (v - points[i - 1][1]) / (t - points[i - 1][0])
+            for i, (t, v) in enumerate(points) if i}
+
+
+def _running_sum(points: list[tuple[float, float]]) -> TS:
+    out: TS = {}
+    total = 0.0
+    for t, v in points:
+        total += v
+        out[t] = total
+    return out
+
+
+SEQUENTIAL: dict[str, Callable[[list[tuple[float, float]]], TS]] = {
+    "DIFF": _diff, "DIFF_TIME": _diff_time, "RATE": _rate, "RUNNING_SUM": _running_sum,
+}
+
+
+def _each(v: Value, fn: Callable[[list[tuple[float, float]]], TS]) -> Value:
+    if isinstance(v, float):
+        raise MathError("This function takes a time series.")
+    if isinstance(v, list):
+        return [fn(sorted(s.items())) for s in v]
+    return fn(sorted(v.items()))
+
+
+def _stddev(xs: list[float]) -> float:
+    mean = sum(xs) / len(xs)
+    return math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs))
+
 
 AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "SUM": sum, "AVG": lambda xs: sum(xs) / len(xs), "MIN": min, "MAX": max,

@@ -204,6 +204,13 @@ def test_get_metric_data_math_labels_and_order(cw: Any) -> None:
             {"Id": "fill", "Expression": "FILL(sp, 0)"},
             {"Id": "rep", "Expression": "FILL(sp, REPEAT)"},
             {"Id": "lin", "Expression": "FILL(sp, LINEAR)"},
+            {"Id": "diff", "Expression": "DIFF(req)"},
+            {"Id": "persec", "Expression": "RATE(req)", "Label": "per second"},
+            {"Id": "run", "Expression": "RUNNING_SUM(err)"},
+            {"Id": "sd", "Expression": "STDDEV(req) + 0 * req"},
+            {"Id": "lg", "Expression": "CEIL(LOG10(req))"},
+            {"Id": "per", "Expression": "PERIOD(req) + 0 * req"},
+            {"Id": "ts", "Expression": "TIME_SERIES(7)"},
         ],
         StartTime=t0, EndTime=t0 + timedelta(minutes=4), ScanBy="TimestampAscending")
     by = {r["Id"]: r for r in res["MetricDataResults"]}
@@ -220,6 +227,13 @@ def test_get_metric_data_math_labels_and_order(cw: Any) -> None:
     assert by["fill"]["Values"] == [4.0, 0.0, 8.0, 0.0]
     assert by["rep"]["Values"] == [4.0, 4.0, 8.0, 8.0]
     assert by["lin"]["Values"] == [4.0, 6.0, 8.0]
+    assert by["diff"]["Values"] == [10.0, 10.0, 10.0]
+    assert by["persec"]["Values"] == pytest.approx([10 / 60] * 3)
+    assert by["run"]["Values"] == [0.0, 1.0, 3.0, 6.0]
+    assert by["sd"]["Values"] == pytest.approx([125 ** 0.5] * 4)
+    assert by["lg"]["Values"] == [1.0, 2.0, 2.0, 2.0]
+    assert by["per"]["Values"] == [60.0] * 4
+    assert by["ts"]["Values"] == [7.0] * 4
     assert all(r["StatusCode"] == "Complete" for r in by.values())
     desc = cw.get_metric_data(MetricDataQueries=[stat("req", "Req", True)], StartTime=t0,
                               EndTime=t0 + timedelta(minutes=4))
