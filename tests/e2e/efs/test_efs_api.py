@@ -256,3 +256,19 @@ def test_lifecycle_backup_protection_and_preferences(efs: Any) -> None:
     efs.put_account_preferences(ResourceIdType="SHORT_ID")
     assert efs.describe_account_preferences()["ResourceIdPreference"]["ResourceIdType"] == \
         "SHORT_ID"
+
+
+def test_iam_policies_decide_efs_calls(url: str) -> None:
+    from tests.e2e.iam.conftest import policy, session_client
+
+    iam = client("iam", url)
+    iam.create_user(UserName="efs-reader")
+    iam.put_user_policy(UserName="efs-reader", PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "elasticfilesystem:Describe*", "Resource": "*"}))
+    key = iam.create_access_key(UserName="efs-reader")["AccessKey"]
+    reader = session_client("efs", url, key)
+    fs_id = client("efs", url).create_file_system(CreationToken="iam")["FileSystemId"]
+    assert [f["FileSystemId"] for f in reader.describe_file_systems()["FileSystems"]] == [fs_id]
+    msg = expect_error(lambda: reader.delete_file_system(FileSystemId=fs_id),
+                       "AccessDeniedException", 403)
+    assert "elasticfilesystem:DeleteFileSystem" in msg
