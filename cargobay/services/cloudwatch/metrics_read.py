@@ -5,7 +5,9 @@ both); Period 1, 5, 10, 20, 30 or a multiple of 60; at most 1,440 datapoints; St
 rounded down by its age (under 15 days: to the minute; 15–63 days: to 5 minutes;
 older: to the hour); and a period too fine for the age of the data returns nothing
 (over 3 hours ago: a multiple of 60; over 15 days: of 300; over 63 days: of 3600).
-ListMetrics lists metrics with data in the last two weeks, 500 to a page;
+Without Unit, data sent with different units comes back as separate datapoints, each
+with its unit (API Reference).  ListMetrics lists metrics with data in the last two
+weeks, 500 to a page;
 RecentlyActive ``PT3H`` keeps those that received data in the last three hours.
 """
 
@@ -98,8 +100,11 @@ class MetricReadOps(CloudWatchBase):
                                   req.get("Dimensions") or [])
         if series is None or period_too_fine(start, period, now):
             return out
-        unit = req.get("Unit")
-        for ts, agg in sorted(series.buckets(start, end, period, unit).items()):
+        # without Unit, each unit the data was sent with has its own datapoints
+        units = [req["Unit"]] if req.get("Unit") else sorted(series.units())
+        found = [(ts, agg) for u in units
+                 for ts, agg in series.buckets(start, end, period, u).items()]
+        for ts, agg in sorted(found, key=lambda x: (x[0], x[1].unit or "")):
             dp: dict[str, Any] = {"Timestamp": ts, "Unit": agg.unit or "None"}
             for s in stats:
                 dp[s] = agg.stat(s)

@@ -86,6 +86,9 @@ def test_units_filter_and_high_resolution(cw: Any) -> None:
     per10 = stats(cw, "Hits", t0, Period=10, Statistics=["Sum"], Unit="Count")
     assert [d["Sum"] for d in per10] == [2.0, 3.0]
     assert all(d["Unit"] == "Count" for d in per10)
+    # without Unit, each unit has its own datapoints
+    both = stats(cw, "Hits", t0, Period=60, Statistics=["Sum"])
+    assert sorted((d["Unit"], d["Sum"]) for d in both) == [("Count", 5.0), ("Seconds", 5.0)]
     # standard resolution data is kept per minute
     secs = stats(cw, "Hits", t0, Period=1, Statistics=["Sum"], Unit="Seconds")
     assert [(d["Timestamp"], d["Sum"]) for d in secs] == [(t0, 5.0)]
