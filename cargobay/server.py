@@ -165,10 +165,15 @@ def serve(config: Config, app: App | None = None) -> None:
     )
     server = _Server(uv)
 
+    def stop() -> None:
+        server.should_exit = True
+        # held long polls would keep uvicorn waiting (timeout_graceful_shutdown)
+        asgi.app.agent_channel.release_all()
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+            loop.add_signal_handler(sig, stop)
         await server.serve()
         if not server.started:
             raise SystemExit(1)

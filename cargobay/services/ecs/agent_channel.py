@@ -68,6 +68,8 @@ class AgentChannel:
         self._items: dict[str, dict[str, Doc]] = {}
         #: the tasks' CPU and memory use the agents report (``usage``), for the metrics
         self.usage = UsageSamples()
+        #: the server is shutting down: polls are answered at once, none is held
+        self.closing = False
 
     # -- for the control plane --------------------------------------------------------
 
@@ -75,6 +77,14 @@ class AgentChannel:
         """Wake the poll of the instance stored under ``instance_key`` (its version changed)."""
         event = self._events.pop(instance_key, None)
         if event is not None:
+            event.set()
+
+    def release_all(self) -> None:
+        """Answer every held poll now and hold no more (the server is shutting down, and
+        would otherwise wait for the long polls to end before stopping)."""
+        self.closing = True
+        events, self._events = self._events, {}
+        for event in events.values():
             event.set()
 
     def is_polling(self, instance_key: str) -> bool:
@@ -99,7 +109,7 @@ class AgentChannel:
         doc = self._live_instance(key, body)
         self._heartbeat(key, doc, body)
         hold = min(float(body.get("wait", MAX_HOLD)), MAX_HOLD, self.app.config.agent_timeout / 3)
-        if int(doc.get("_version", 0)) <= body["version"] and hold > 0:
+        if int(doc.get("_version", 0)) <= body["version"] and hold > 0 and not self.closing:
             self._polling[key] += 1
             try:
                 await self._wait(key, hold)
