@@ -94,6 +94,11 @@ def check_alarm(req: dict[str, Any]) -> None:
         raise ValidationError(
             f"The value {treat} for parameter TreatMissingData is invalid: must be one of "
             f"{', '.join(TREATMENTS)}.")
+    low = req.get("EvaluateLowSampleCountPercentile")
+    if low is not None and low not in ("evaluate", "ignore"):
+        raise ValidationError(
+            f"The value {low} for parameter EvaluateLowSampleCountPercentile is invalid: "
+            "must be evaluate or ignore.")
     for field in ("AlarmActions", "OKActions", "InsufficientDataActions"):
         for arn in req.get(field) or []:
             if not arn.startswith(ACTION_PREFIXES) or arn.count(":") < 5:

@@ -25,7 +25,7 @@ from cargobay.services.cloudwatch.history import add_item
 from cargobay.services.cloudwatch.metric_data import run_queries
 from cargobay.services.cloudwatch.reason import iso, reason_data, reason_text
 from cargobay.services.cloudwatch.series import metric_key
-from cargobay.services.cloudwatch.stats import Agg
+from cargobay.services.cloudwatch.stats import Agg, percentile_of
 
 log = logging.getLogger("cargobay.cloudwatch")
 
@@ -38,6 +38,22 @@ class Change:
     firing: AlarmFiring
     #: True: a repeat of the Auto Scaling actions, not a change of state
     repeat: bool = False
+
+
+def too_few_samples(alarm: dict[str, Any], counts: list[float]) -> bool:
+    """EvaluateLowSampleCountPercentile ``ignore`` (User Guide, "Percentile-based
+    alarms and low data samples"): a percentile p in [0.5, 1] needs 10 / (1 - p)
+    samples, one under 0.5 needs 10 / p; with fewer the alarm keeps its state."""
+    if alarm.get("EvaluateLowSampleCountPercentile") != "ignore":
+        return False
+    p = percentile_of(alarm.get("ExtendedStatistic") or "")
+    if p is None:
+        return False
+    q = p / 100.0
+    if q >= 1.0 or q <= 0.0:
+        return False
+    need = 10.0 / (1.0 - q) if q >= 0.5 else 10.0 / q
+    return sum(counts) < need - 1e-9
 
 
 def split_key(key: str) -> tuple[str, str, str]:
@@ -83,6 +99,8 @@ class Evaluator(AlarmOps, ActionRunner):
         outcome = evaluate(flags, m, n, alarm.get("TreatMissingData", "missing"))
         state = outcome.state
         firing_values = [v for v in values if v is not None]
+        if too_few_samples(alarm, [counts[i] for i in outcome.real]):
+            state = None
         if state is None or state == alarm["StateValue"]:
             return self._repeat(key, alarm, now, p, firing_values)
         points = [(start + i * p, values[i]) for i in outcome.real]

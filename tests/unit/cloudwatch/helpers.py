@@ -45,7 +45,7 @@ def alarm(app: App, m: int, n: int, treat: str = "missing", **extra: Any) -> Non
         "Period": 60, "EvaluationPeriods": n, "DatapointsToAlarm": m, "Threshold": 5.0,
         "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": treat}
     req.update(extra)
-    cw(app).put_metric_alarm(CTX, req)
+    cw(app).put_metric_alarm(CTX, {k: v for k, v in req.items() if v is not None})
 
 
 def state(app: App, name: str = "a") -> str:

@@ -257,3 +257,26 @@ def test_high_resolution_alarm_is_evaluated_every_ten_seconds() -> None:
             await app.stop()
 
     asyncio.run(go())
+
+
+def test_low_sample_count_percentile_ignore_keeps_the_state() -> None:
+    """User Guide, "Percentile-based alarms and low data samples": p90 needs 10 / 0.1 =
+    100 samples in the evaluated periods; with fewer, ``ignore`` keeps the state."""
+
+    async def go() -> None:
+        app = make_app()
+        svc = cw(app)
+        await app.clock.advance(600)  # type: ignore[attr-defined]
+        now = app.clock.now()
+        svc.put_metric_data(CTX, {"Namespace": "Test", "MetricData": [
+            {"MetricName": "Load", "Values": [9.0] * 99, "Timestamp": now - 60}]})
+        alarm(app, 1, 1, Statistic=None, ExtendedStatistic="p90",
+              EvaluateLowSampleCountPercentile="ignore")
+        await svc.evaluate_all(now)
+        assert state(app) == "INSUFFICIENT_DATA"
+        svc.put_metric_data(CTX, {"Namespace": "Test", "MetricData": [
+            {"MetricName": "Load", "Values": [9.0], "Timestamp": now - 60}]})
+        await svc.evaluate_all(now)
+        assert state(app) == "ALARM"
+
+    asyncio.run(go())
