@@ -242,6 +242,7 @@ class TaskVolumes:
         spec.mounts = mounts
         if users:
             spec.user = f"{int(users[0]['Uid'])}:{int(users[0]['Gid'])}"
+            spec.supplementary_groups = [int(g) for g in users[0].get("SecondaryGids") or []]
 
     async def release(self) -> None:
         """Remove what belonged to the task alone (best effort)."""

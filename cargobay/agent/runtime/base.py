@@ -149,6 +149,8 @@ class ContainerSpec:
     log_path: str | None = None
     #: the task's volumes this container mounts (mountPoints, volumesFrom): volumes.py
     mounts: list[Mount] = field(default_factory=list)
+    #: extra group ids of the container's user (an EFS access point's SecondaryGids)
+    supplementary_groups: list[int] = field(default_factory=list)
     #: a CPU quota in billionths of a CPU (Docker's NanoCpus; a Fargate task's cpu/1024
     #: cores), None: no quota
     nano_cpus: int | None = None

@@ -470,6 +470,8 @@ def create_arguments(spec: ContainerSpec) -> tuple[dict[str, Any], dict[str, Any
         host["mem_limit"] = spec.memory << 20
     if spec.memory_reservation is not None:
         host["mem_reservation"] = spec.memory_reservation << 20
+    if spec.supplementary_groups:
+        host["group_add"] = [str(g) for g in spec.supplementary_groups]
     if spec.mounts:  # volumes (cargobay/agent/volumes.py): host paths or volume names
         host["binds"] = [
             f"{m.source}:{m.target}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts

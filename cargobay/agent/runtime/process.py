@@ -317,7 +317,7 @@ def _launch(spec: ContainerSpec, argv: list[str], *, ulimits: bool) -> _Launch:
             "no command: the process runtime has no image to supply one "
             "(give the container an entryPoint or command)"
         )
-    switch_user, home = _user_argv(spec.user)
+    switch_user, home = _user_argv(spec.user, spec.supplementary_groups)
     env = dict(spec.environment)
     env.setdefault("PATH", DEFAULT_PATH)
     env.setdefault("HOME", home)
@@ -360,8 +360,9 @@ def _prlimit_argv(spec: ContainerSpec) -> list[str]:
     return out
 
 
-def _user_argv(user: str | None) -> tuple[list[str], str]:
-    """The argv prefix that runs a command as ``user`` (Docker's forms), and its home."""
+def _user_argv(user: str | None, groups: list[int] | None = None) -> tuple[list[str], str]:
+    """The argv prefix that runs a command as ``user`` (Docker's forms) with the extra
+    ``groups`` (only these: root agents), and its home."""
     me = os.getuid()
     if not user:
         return [], _home(me)
@@ -395,7 +396,8 @@ def _user_argv(user: str | None) -> tuple[list[str], str]:
             raise CannotStartContainerError(f"cannot run as user {user!r}: the agent is not root")
         return [], home
     setpriv = _tool("setpriv", "users")
-    return [setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"], home
+    extra = f"--groups={','.join(str(g) for g in groups)}" if groups else "--clear-groups"
+    return [setpriv, f"--reuid={uid}", f"--regid={gid}", extra, "--"], home
 
 
 def _getpwuid(uid: int) -> pwd.struct_passwd | None:

@@ -127,11 +127,12 @@ def test_access_point_confines_to_its_root_created_with_owner_and_mode(
     (_fs_dir(efs, fs_id) / "secret").write_text("outside the access point")
     ap = efs.create_access_point(
         ClientToken=uuid.uuid4().hex, FileSystemId=fs_id,
-        PosixUser={"Uid": 4321, "Gid": 4322},
+        PosixUser={"Uid": 4321, "Gid": 4322, "SecondaryGids": [4400, 4401]},
         RootDirectory={"Path": "/apps/one", "CreationInfo": {
             "OwnerUid": 4321, "OwnerGid": 4322, "Permissions": "750"}})
     mnt = f"/mnt/cb-{uuid.uuid4().hex[:8]}"
-    script = f"id -u > {mnt}/who; ls -a {mnt} > {mnt}/listing; cat {mnt}/../secret; true"
+    script = (f"id -u > {mnt}/who; id -G > {mnt}/groups; ls -a {mnt} > {mnt}/listing; "
+              f"cat {mnt}/../secret; true")
     arn = _run(proc, [proc.container("w", script, mountPoints=_mp("data", mnt))],
                [_efs_volume("data", fs_id, transitEncryption="ENABLED",
                             authorizationConfig={"accessPointId": ap["AccessPointId"]})])
@@ -142,6 +143,7 @@ def test_access_point_confines_to_its_root_created_with_owner_and_mode(
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (4321, 4322, 0o750)
     assert (root / "who").read_text().strip() == "4321"
     assert (root / "who").stat().st_uid == 4321
+    assert set((root / "groups").read_text().split()) == {"4322", "4400", "4401"}
     assert "secret" not in (root / "listing").read_text()
 
 
@@ -268,10 +270,11 @@ def test_docker_runtime_efs_access_point_user_and_task_scoped_docker_volume(
 
     fs_id = efs.create_file_system(CreationToken=uuid.uuid4().hex)["FileSystemId"]
     ap = efs.create_access_point(
-        ClientToken=uuid.uuid4().hex, FileSystemId=fs_id, PosixUser={"Uid": 2345, "Gid": 2346},
+        ClientToken=uuid.uuid4().hex, FileSystemId=fs_id,
+        PosixUser={"Uid": 2345, "Gid": 2346, "SecondaryGids": [2400]},
         RootDirectory={"Path": "/d", "CreationInfo": {
             "OwnerUid": 2345, "OwnerGid": 2346, "Permissions": "700"}})
-    script = ("id -u > /efs/who && cat /scratch/t > /efs/copied || exit 4; "
+    script = ("id -u > /efs/who && id -G > /efs/groups && cat /scratch/t > /efs/copied || exit 4; "
               "(echo x > /ro/x 2>/dev/null && exit 5); exit 0")
     vols = [
         _efs_volume("e", fs_id, transitEncryption="ENABLED",
@@ -291,6 +294,7 @@ def test_docker_runtime_efs_access_point_user_and_task_scoped_docker_volume(
         "first": 0, "w": 0}, task
     root = _fs_dir(efs, fs_id) / "d"
     assert (root / "who").read_text().strip() == "2345"
+    assert set((root / "groups").read_text().split()) == {"2346", "2400"}
     assert (root / "copied").stat().st_uid == 2345
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
     api = docker.from_env()
