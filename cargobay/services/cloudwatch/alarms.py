@@ -1,5 +1,5 @@
 """Metric alarms: PutMetricAlarm, DescribeAlarms, DescribeAlarmsForMetric, DeleteAlarms,
-SetAlarmState, EnableAlarmActions / DisableAlarmActions, and tags.
+EnableAlarmActions / DisableAlarmActions, and tags (SetAlarmState is in evaluator.py).
 
 Alarms live in ``cloudwatch.alarms`` (key ``<account>/<region>/<name>``; the document is
 the MetricAlarm as DescribeAlarms shows it) and, for the evaluator, in memory.
@@ -8,7 +8,6 @@ Updating an alarm replaces its configuration and keeps its state (API Reference)
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
@@ -16,11 +15,9 @@ from cargobay.services.cloudwatch import paging
 from cargobay.services.cloudwatch.alarm_checks import check_alarm
 from cargobay.services.cloudwatch.base import CloudWatchBase, scope
 from cargobay.services.cloudwatch.errors import (
-    InvalidFormat,
     InvalidNextToken,
     InvalidParameterCombination,
     InvalidParameterValue,
-    ResourceNotFound,
     ResourceNotFoundException,
 )
 from cargobay.services.cloudwatch.evaluation import INSUFFICIENT
@@ -44,12 +41,6 @@ def alarm_arn(ctx: RequestContext, name: str) -> str:
 
 class AlarmOps(CloudWatchBase):
     alarms: dict[str, dict[str, Any]]
-
-    async def transition(
-        self, key: str, alarm: dict[str, Any], state: str, reason: str, data: str | None,
-        now: float,
-    ) -> None:
-        raise NotImplementedError  # provided by the evaluator mixin
 
     def alarm_key(self, ctx: RequestContext, name: str) -> str:
         return f"{scope(ctx)}/{name}"
@@ -197,23 +188,6 @@ class AlarmOps(CloudWatchBase):
 
     def disable_alarm_actions(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._set_actions(ctx, req["AlarmNames"], False)
-        return {}
-
-    # -- SetAlarmState -------------------------------------------------------------------
-    async def set_alarm_state(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        key = self.alarm_key(ctx, req["AlarmName"])
-        alarm = self.alarms.get(key)
-        if alarm is None:
-            raise ResourceNotFound(f"Alarm {req['AlarmName']} not found")
-        data = req.get("StateReasonData")
-        if data is not None:
-            try:
-                json.loads(data)
-            except ValueError:
-                raise InvalidFormat(
-                    "The parameter StateReasonData must be valid JSON.") from None
-        await self.transition(key, alarm, req["StateValue"], req["StateReason"], data,
-                              self.clock.now())
         return {}
 
     # -- tags ----------------------------------------------------------------------------

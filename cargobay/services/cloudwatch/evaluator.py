@@ -10,16 +10,19 @@ alarm remains in the new state"); SNS ones only on the change.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from cargobay.protocol.base import RequestContext
 from cargobay.services.alarm_actions import AlarmFiring
 from cargobay.services.cloudwatch.actions import STATE_ACTIONS, ActionRunner, is_autoscaling
 from cargobay.services.cloudwatch.alarm_checks import alarm_period
 from cargobay.services.cloudwatch.alarms import ALARMS, AlarmOps
+from cargobay.services.cloudwatch.errors import InvalidFormat, ResourceNotFound
 from cargobay.services.cloudwatch.evaluation import breaches, evaluate, range_size
 from cargobay.services.cloudwatch.history import add_item
 from cargobay.services.cloudwatch.metric_data import run_queries
@@ -237,3 +240,20 @@ class Evaluator(AlarmOps, ActionRunner):
             return
         values: list[float] = []
         await self.apply([Change(key, new, old, self._firing(key, new, now, values))])
+
+    # -- SetAlarmState -------------------------------------------------------------------
+    async def set_alarm_state(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        key = self.alarm_key(ctx, req["AlarmName"])
+        alarm = self.alarms.get(key)
+        if alarm is None:
+            raise ResourceNotFound(f"Alarm {req['AlarmName']} not found")
+        data = req.get("StateReasonData")
+        if data is not None:
+            try:
+                json.loads(data)
+            except ValueError:
+                raise InvalidFormat(
+                    "The parameter StateReasonData must be valid JSON.") from None
+        await self.transition(key, alarm, req["StateValue"], req["StateReason"], data,
+                              self.clock.now())
+        return {}
