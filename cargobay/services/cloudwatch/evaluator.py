@@ -10,7 +10,6 @@ alarm remains in the new state"); SNS ones only on the change.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -214,7 +213,10 @@ class Evaluator(AlarmOps, ActionRunner):
         def state(value: str, reason: str, data: str | None) -> dict[str, Any]:
             out: dict[str, Any] = {"stateValue": value, "stateReason": reason}
             if data:
-                out["stateReasonData"] = orjson.loads(data)
+                try:
+                    out["stateReasonData"] = orjson.loads(data)
+                except ValueError:  # stored before it was checked as strictly
+                    out["stateReasonData"] = data
             return out
 
         prev = self.alarms.get(c.key) or {}
@@ -250,7 +252,7 @@ class Evaluator(AlarmOps, ActionRunner):
         data = req.get("StateReasonData")
         if data is not None:
             try:
-                json.loads(data)
+                orjson.loads(data)
             except ValueError:
                 raise InvalidFormat(
                     "The parameter StateReasonData must be valid JSON.") from None

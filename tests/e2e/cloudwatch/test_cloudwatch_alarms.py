@@ -164,6 +164,9 @@ def test_actions_toggle_and_set_alarm_state_notifies_sns_to_sqs(url: str, cw: An
     expect_error(lambda: cw.set_alarm_state(AlarmName="web", StateValue="OK",
                                             StateReason="x", StateReasonData="{nope"),
                  "InvalidFormat")
+    expect_error(lambda: cw.set_alarm_state(AlarmName="web", StateValue="OK",
+                                            StateReason="x", StateReasonData="NaN"),
+                 "InvalidFormat")
     expect_error(lambda: cw.set_alarm_state(AlarmName="ghost", StateValue="OK",
                                             StateReason="x"), "ResourceNotFound", 404)
 
