@@ -353,3 +353,40 @@ def test_program_and_working_directory_inside_a_volume(proc: Env, tmp_path: Path
     assert task["containers"][0].get("exitCode") == 0, (
         task["stoppedReason"], task["containers"][0].get("reason"))
     assert (src / "out").read_text().strip() == mnt
+
+
+def test_docker_runtime_shared_volume_autoprovisioned_with_labels_and_kept(
+    dock: Env, tmp_path: Path
+) -> None:
+    import docker
+
+    api = docker.from_env()
+    name = f"cb-shared-{uuid.uuid4().hex[:8]}"
+    backing = tmp_path / "backing"
+    backing.mkdir()
+    opts = {"type": "none", "o": "bind", "device": str(backing)}
+    cfg = {"scope": "shared", "autoprovision": True, "driver": "local",
+           "labels": {"team": "a"}, "driverOpts": opts}
+    vols = [{"name": name, "dockerVolumeConfiguration": cfg}]
+    try:
+        first = dock.wait(_run(dock, [dock.container("w", "echo kept > /v/f",
+                                                     mountPoints=_mp(name, "/v"))], vols),
+                          timeout=60)
+        assert first["containers"][0].get("exitCode") == 0, first
+        volume = api.volumes.get(name)  # kept after the task
+        assert volume.attrs["Labels"] == {"team": "a"}
+        assert volume.attrs["Options"] == opts
+        assert (backing / "f").read_text() == "kept\n"
+        second = dock.wait(_run(dock, [dock.container("w", "grep -qx kept /v/f",
+                                                      mountPoints=_mp(name, "/v"))], vols),
+                           timeout=60)
+        assert second["containers"][0].get("exitCode") == 0, second
+        missing = [{"name": name + "x", "dockerVolumeConfiguration": {"scope": "shared"}}]
+        refused = dock.wait(_run(dock, [dock.container("w", "true",
+                                                       mountPoints=_mp(name + "x", "/v"))],
+                                 missing), timeout=60)
+        assert "no such volume" in refused["stoppedReason"], refused
+    finally:
+        remove_containers(dock.cluster)
+        with contextlib.suppress(docker.errors.APIError):
+            api.volumes.get(name).remove(force=True)
