@@ -56,6 +56,12 @@ class Series:
     #: clock time of the last PutMetricData (ListMetrics RecentlyActive)
     last_put: float = 0.0
     rows: list[str] = field(default_factory=list)
+    #: the metric's part of its store keys
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            self.digest = digest(self.key)
 
     def add(self, sample: Sample) -> None:
         ts = sample[0]
@@ -177,7 +183,7 @@ class MetricIndex:
             if s is None:
                 s = Series(mk)
             self._seq += 1
-            row = f"{mk[0]}/{digest(mk)}/{self._seq:016d}"
+            row = f"{mk[0]}/{s.digest}/{self._seq:016d}"
             rows.append((s, row, _row_doc(mk, samples, now)))
         with self.store.batch():
             for _, row, doc in rows:
@@ -206,7 +212,7 @@ class MetricIndex:
                 s.rows = []
                 if s.samples:
                     self._seq += 1
-                    row = f"{mk[0]}/{digest(mk)}/{self._seq:016d}"
+                    row = f"{mk[0]}/{s.digest}/{self._seq:016d}"
                     self.store.put(POINTS, row, _row_doc(mk, s.samples, s.last_put))
                     s.rows.append(row)
             if not s.samples:
