@@ -15,6 +15,7 @@ from cargobay.fargate.fleet import FargateFleet
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.services.ecs import agent_credentials
 from cargobay.services.ecs.account_settings import AccountSettingOps
+from cargobay.services.ecs.capacity_providers import CapacityProviderOps
 from cargobay.services.ecs.clusters import ClusterOps
 from cargobay.services.ecs.instances import InstanceOps
 from cargobay.services.ecs.metrics_publisher import MetricsPublisher
@@ -32,6 +33,7 @@ class EcsService(
     TaskOps,
     InstanceOps,
     ClusterOps,
+    CapacityProviderOps,
     TaskDefinitionOps,
     TagOps,
     AccountSettingOps,
