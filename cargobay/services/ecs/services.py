@@ -49,6 +49,7 @@ from cargobay.services.ecs.circuit_breaker import failed_tasks
 from cargobay.services.ecs.cluster_settings import service_connect_defaults
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import deployment_state_change
+from cargobay.services.ecs.launch_volumes import check_launch_volumes
 from cargobay.services.ecs.pagination import decode_token, page_size, take_page
 from cargobay.services.ecs.scheduler import SchedulerOps, adjust_service_counters
 from cargobay.services.ecs.service_errors import (
@@ -304,6 +305,7 @@ class ServiceOps(SchedulerOps):
             desired = 0
         launch = self._check_launch(cluster, td, req, strategy)
         check_network(td, req)
+        check_launch_volumes(td, req.get("volumeConfigurations"))
         self._check_placement(req, td, strategy)
         config = deployments.configuration(req.get("deploymentConfiguration"), strategy)
         tags = tag_store.check_tags(req.get("tags") or [])
@@ -411,6 +413,7 @@ class ServiceOps(SchedulerOps):
             doc.update(launch)
         merged = {**doc, **{k: req[k] for k in _REDEPLOY if k in req}}
         check_network(td, merged)
+        check_launch_volumes(td, merged.get("volumeConfigurations"))
         self._check_placement(merged, td, strategy)
         for k in _REDEPLOY:
             if k in req and k != "capacityProviderStrategy" and req[k] != doc.get(k):

@@ -390,3 +390,32 @@ def test_docker_runtime_shared_volume_autoprovisioned_with_labels_and_kept(
         remove_containers(dock.cluster)
         with contextlib.suppress(docker.errors.APIError):
             api.volumes.get(name).remove(force=True)
+
+
+def test_service_tasks_get_their_volume_configured_at_launch(proc: Env) -> None:
+    from tests.support import expect_error
+
+    mnt = f"/mnt/cb-{uuid.uuid4().hex[:8]}"
+    family = f"svc-ebs-{uuid.uuid4().hex[:8]}"
+    proc.ecs.register_task_definition(
+        family=family, networkMode="host", volumes=[{"name": "data", "configuredAtLaunch": True}],
+        containerDefinitions=[proc.container(
+            "w", f"echo up > {mnt}/f; sleep 30", mountPoints=_mp("data", mnt), stopTimeout=1)])
+    expect_error(lambda: proc.ecs.create_service(
+        cluster=proc.cluster, serviceName="nocfg", taskDefinition=family, desiredCount=1),
+        "InvalidParameterException")
+    proc.ecs.create_service(
+        cluster=proc.cluster, serviceName="ebs", taskDefinition=family, desiredCount=1,
+        volumeConfigurations=[{"name": "data", "managedEBSVolume": {
+            "roleArn": "arn:aws:iam::000000000000:role/ecsInfrastructureRole",
+            "sizeInGiB": 5}}])
+    managed = proc.data_dir / "volumes" / "managed"
+    arn = proc.until(lambda: (proc.ecs.list_tasks(cluster=proc.cluster,
+                                                  serviceName="ebs")["taskArns"] or [None])[0],
+                     what="service task")
+    task_id = arn.rsplit("/", 1)[-1]
+    proc.until(lambda: (managed / f"{task_id}-data" / "f").exists(), what="volume written")
+    proc.ecs.update_service(cluster=proc.cluster, service="ebs", desiredCount=0)
+    proc.wait(arn)
+    proc.until(lambda: not (managed / f"{task_id}-data").exists(), what="volume deleted")
+    proc.ecs.delete_service(cluster=proc.cluster, service="ebs")
