@@ -304,7 +304,8 @@ def canonical_request(req: HttpRequest, sig: Signature) -> tuple[str, str]:
     if claimed in _LITERAL_PAYLOADS:
         payload = claimed
     else:
-        payload = hashlib.sha256(req.body).hexdigest() if req.body else EMPTY_SHA256_HASH
+        sent = req.body if req.wire_body is None else req.wire_body
+        payload = hashlib.sha256(sent).hexdigest() if sent else EMPTY_SHA256_HASH
     cr = "\n".join(
         (
             req.method.upper(),

@@ -20,6 +20,7 @@ from botocore import xform_name
 from botocore.model import ServiceModel
 
 from cargobay.protocol.base import RequestContext, WireProtocol
+from cargobay.protocol.content_encoding import decode_body
 from cargobay.protocol.errors import AwsError, InternalFailure, UnknownOperationError
 from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.protocol.models import ServiceIndex
@@ -96,6 +97,7 @@ class Dispatcher:
     async def handle(self, req: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
         try:
+            decode_body(req)
             r = route(req, self.index)
         except AwsError as err:
             return _bare_error(err, request_id)

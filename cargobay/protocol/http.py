@@ -16,6 +16,9 @@ class HttpRequest:
     body: bytes = b""
     #: the path as sent, still percent-encoded ("" when unknown)
     raw_path: str = ""
+    #: the body as sent when ``body`` is its decoded form (Content-Encoding: gzip): what
+    #: SigV4's payload hash covers
+    wire_body: bytes | None = None
 
     @cached_property
     def query(self) -> list[tuple[str, str]]:
