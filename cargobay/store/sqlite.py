@@ -8,6 +8,7 @@ process (kill -9) at once, and a power loss once the WAL is checkpointed.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 
@@ -40,13 +41,16 @@ class SqliteStore(MemoryStore):
         db = self._db
         db.execute("BEGIN")
         try:
-            for tbl, key, raw in changes:
-                if raw is None:
-                    db.execute("DELETE FROM docs WHERE tbl = ? AND key = ?", (tbl, key))
+            # runs of puts and of deletes, each one executemany, in the order given
+            for deleting, run in itertools.groupby(changes, key=lambda c: c[2] is None):
+                if deleting:
+                    db.executemany(
+                        "DELETE FROM docs WHERE tbl = ? AND key = ?",
+                        [(tbl, key) for tbl, key, _ in run],
+                    )
                 else:
-                    db.execute(
-                        "INSERT OR REPLACE INTO docs (tbl, key, doc) VALUES (?, ?, ?)",
-                        (tbl, key, raw),
+                    db.executemany(
+                        "INSERT OR REPLACE INTO docs (tbl, key, doc) VALUES (?, ?, ?)", run
                     )
         except BaseException:
             db.execute("ROLLBACK")
