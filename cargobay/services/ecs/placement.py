@@ -87,9 +87,13 @@ def container_sizes(td: Doc, overrides: Doc) -> list[ContainerSize]:
     return out
 
 
-def task_size(td: Doc, overrides: Doc) -> tuple[int, int]:
-    """The task's CPU units and MiB (task level when set, else the containers' sum)."""
-    sizes = container_sizes(td, overrides)
+def task_size(
+    td: Doc, overrides: Doc, sizes: list[ContainerSize] | None = None
+) -> tuple[int, int]:
+    """The task's CPU units and MiB (task level when set, else the containers' sum);
+    ``sizes``: container_sizes(td, overrides) when the caller has them already."""
+    if sizes is None:
+        sizes = container_sizes(td, overrides)
     cpu_text = overrides.get("cpu", td.get("cpu"))
     mem_text = overrides.get("memory", td.get("memory"))
     cpu = _parse(cpu_text, parse_cpu, "cpu") if cpu_text else sum(s.cpu for s in sizes)

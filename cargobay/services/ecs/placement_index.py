@@ -34,6 +34,7 @@ from sortedcontainers import SortedList
 
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import placement
+from cargobay.services.ecs import placement_rules as pr
 from cargobay.services.ecs.query_eval import evaluate
 from cargobay.services.ecs.query_language import Expr, InstanceFacts
 from cargobay.store import Store
@@ -42,6 +43,10 @@ Doc = dict[str, Any]
 
 EPOCH_TABLE = "ecs.placement_epoch"
 _MAX_CACHED_EXPRESSIONS = 64
+_MAX_LOADS = 16
+
+#: (group, attribute name, memberOf expressions, required attributes, distinctInstance)
+_LoadKey = tuple[str, str, tuple[Expr, ...], tuple[tuple[str, str | None], ...], bool]
 
 
 @dataclass
@@ -56,15 +61,47 @@ class Slot:
     memory: int
     ports: frozenset[str]
     udp: frozenset[str]
-    groups: Counter[str]
-    facts: InstanceFacts
+
+    # Read from ``doc`` when first asked (binpack alone never asks).  The caller changes
+    # ``doc`` only right before replacing this slot (ClusterIndex.update), and update
+    # asks for ``groups`` first whenever spread counts are kept, so both always describe
+    # the document this slot was made for.
+    _groups: Counter[str] | None = None
+    _facts: InstanceFacts | None = None
+
+    @property
+    def groups(self) -> Counter[str]:
+        g = self._groups
+        if g is None:
+            g = self._groups = Counter(placement.groups(self.doc))
+        return g
+
+    @property
+    def facts(self) -> InstanceFacts:
+        f = self._facts
+        if f is None:
+            doc = self.doc
+            f = self._facts = InstanceFacts(
+                attributes=self.attrs,
+                agent_connected=self.connected,
+                agent_version=(doc.get("versionInfo") or {}).get("agentVersion", ""),
+                ec2_instance_id=doc.get("ec2InstanceId", ""),
+                registered_at=float(doc.get("registeredAt", 0.0)),
+                running_tasks_count=int(doc.get("runningTasksCount", 0)),
+                task_groups=placement.groups(doc),
+            )
+        return f
 
 
-def _slot(key: str, doc: Doc, serial: int) -> Slot:
+def _slot(key: str, doc: Doc, serial: int, old: Slot | None = None) -> Slot:
     rem = doc.get("remainingResources") or placement.remaining(doc)
     values = {r["name"]: r for r in rem}
-    groups = placement.groups(doc)
-    attrs = instances.attributes_map(doc)
+    if old is not None and (
+        old.doc is doc or old.doc.get("attributes") == doc.get("attributes")
+    ):
+        attrs = old.attrs  # attributes unchanged (a task placed or stopped): not rebuilt
+    else:
+        attrs = instances.attributes_map(doc)
     return Slot(
         key=key,
         doc=doc,
@@ -76,16 +113,6 @@ def _slot(key: str, doc: Doc, serial: int) -> Slot:
         memory=int(values.get(placement.MEMORY, {}).get("integerValue", 0)),
         ports=frozenset(values.get(placement.PORTS, {}).get("stringSetValue", [])),
         udp=frozenset(values.get(placement.PORTS_UDP, {}).get("stringSetValue", [])),
-        groups=Counter(groups),
-        facts=InstanceFacts(
-            attributes=attrs,
-            agent_connected=bool(doc.get("agentConnected")),
-            agent_version=(doc.get("versionInfo") or {}).get("agentVersion", ""),
-            ec2_instance_id=doc.get("ec2InstanceId", ""),
-            registered_at=float(doc.get("registeredAt", 0.0)),
-            running_tasks_count=int(doc.get("runningTasksCount", 0)),
-            task_groups=groups,
-        ),
     )
 
 
@@ -103,6 +130,10 @@ class ClusterIndex:
     spread: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
     #: attribute name -> value -> keys of the instances with it
     members: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    #: spread(attribute) then spread(instanceId): per (group, attribute name, rules),
+    #: value -> (tasks of the group there, key) of the instances the rules admit
+    #: (everything but resources), fewest first
+    loads: dict[_LoadKey, dict[str, SortedList]] = field(default_factory=dict)
 
     # -- keeping it current -----------------------------------------------------------
 
@@ -111,17 +142,28 @@ class ClusterIndex:
         if old is not None:
             self.by_cpu.discard((old.cpu, key))
             self.by_memory.discard((old.memory, key))
-            self._account(old, -1)
+            if self.spread or self.members or self.loads:
+                self._account(old, -1)
         if doc is None:
             return
         self.serial += 1
-        s = _slot(key, doc, self.serial)
+        s = _slot(key, doc, self.serial, old)
         self.slots[key] = s
         self.by_cpu.add((s.cpu, key))
         self.by_memory.add((s.memory, key))
-        self._account(s, 1)
+        if self.spread or self.members or self.loads:
+            self._account(s, 1)  # (reads s.groups now: see Slot)
 
     def _account(self, s: Slot, sign: int) -> None:
+        for lk, lists in self.loads.items():
+            group, name = lk[0], lk[1]
+            entry = (s.groups.get(group, 0), s.key)
+            if sign < 0:
+                listed = lists.get(str(s.attrs.get(name)))
+                if listed is not None:
+                    listed.discard(entry)
+            elif self._admits(s, lk):
+                lists.setdefault(str(s.attrs.get(name)), SortedList()).add(entry)
         for (group, name), counts in self.spread.items():
             n = s.groups.get(group, 0)
             if n:
@@ -142,8 +184,6 @@ class ClusterIndex:
 
     def reason(self, s: Slot, needs: placement.Needs, group: str, r: Any) -> str | None:
         """Why the task cannot go on ``s`` (placement_rules.reason_against's order)."""
-        from cargobay.services.ecs import placement_rules as pr
-
         if not s.connected:
             return pr.AGENT
         for name, value in r.required:
@@ -192,8 +232,6 @@ class ClusterIndex:
         self, needs: placement.Needs, group: str, r: Any, rng: random.Random
     ) -> Slot | None:
         """The best ACTIVE instance for the task by the strategies, or None if none fits."""
-        from cargobay.services.ecs import placement_rules as pr
-
         def fits(s: Slot) -> bool:
             return s.active and self.reason(s, needs, group, r) is None
 
@@ -283,6 +321,8 @@ class ClusterIndex:
                 if n:
                     counts[str(s.attrs.get(name))] += n
         values = sorted(by_value, key=lambda v: (counts.get(v, 0), rng.random()))
+        if rest and rest[0] == ("spread", "instanceId"):
+            return self._spread_instances(name, values, group, fits, rest[1:], r, rng)
         for value in values:
             keys = list(by_value[value])
             if not keys:
@@ -301,6 +341,70 @@ class ClusterIndex:
                     return s
         return None
 
+    def _admits(self, s: Slot, lk: _LoadKey) -> bool:
+        """The rules of a loads entry, all but resources, hold for ``s``."""
+        group, _, member_of, required, distinct = lk
+        if not (s.active and s.connected):
+            return False
+        for attr, value in required:
+            if attr not in s.attrs or (value is not None and s.attrs[attr] != value):
+                return False
+        if member_of and not self._member_of(s, member_of):
+            return False
+        return not (distinct and s.groups.get(group))
+
+    def _spread_instances(
+        self,
+        name: str,
+        values: list[str],
+        group: str,
+        fits: Callable[[Slot], bool],
+        rest: tuple[tuple[str, str], ...],
+        r: Any,
+        rng: random.Random,
+    ) -> Slot | None:
+        """spread(attribute:name) then spread(instanceId): in the value order given, the
+        instances with the fewest tasks of the group first (ties: the next strategies,
+        else chance), from a sorted list per value kept by :meth:`update`."""
+        lk: _LoadKey = (group, name, r.member_of, r.required, r.distinct)
+        lists = self.loads.get(lk)
+        if lists is None:
+            if len(self.loads) >= _MAX_LOADS:
+                self.loads.clear()
+            lists = self.loads[lk] = {}
+            for s in self.slots.values():
+                if self._admits(s, lk):
+                    entry = (s.groups.get(group, 0), s.key)
+                    lists.setdefault(str(s.attrs.get(name)), SortedList()).add(entry)
+        for value in values:
+            listed = lists.get(value)
+            if not listed:
+                continue
+            n = len(listed)
+            i = 0
+            while i < n:
+                count, key = listed[i]
+                if not fits(self.slots[key]):
+                    i += 1
+                    continue
+                j = listed.bisect_left((count + 1, ""))
+                if rest:
+                    found = self._order_rest(
+                        [self.slots[listed[k][1]] for k in range(i, j)], fits, rest, group,
+                        r, rng,
+                    )
+                    if found is not None:
+                        return found
+                    i = j
+                    continue
+                start = rng.randrange(i, j)
+                for k in range(j - i):
+                    s = self.slots[listed[i + (start - i + k) % (j - i)][1]]
+                    if fits(s):
+                        return s
+                i = j
+        return None
+
     def _order_rest(
         self,
         slots: list[Slot],
@@ -310,8 +414,6 @@ class ClusterIndex:
         r: Any,
         rng: random.Random,
     ) -> Slot | None:
-        from cargobay.services.ecs import placement_rules as pr
-
         ok = [pr.Candidate(s.key, s.doc) for s in slots if fits(s)]
         if not ok:
             return None
@@ -325,16 +427,25 @@ class ClusterIndex:
         group: str,
         r: Any,
         rng: random.Random,
+        checked: set[str] | None = None,
     ) -> tuple[str, Doc] | None:
         """The chosen instance's key and its stored document, checked against the store:
         an index entry that differs from the store is refreshed and the choice made
-        again.  None when the task fits nowhere."""
+        again.  None when the task fits nowhere.
+
+        ``checked`` holds the keys already checked during the caller's current batch of
+        writes (one RunTask): their index entry is what the caller itself wrote since,
+        so it is used as it is (and the chosen key is added)."""
         for _ in range(len(self.slots) + 1):
             s = self.choose(needs, group, r, rng)
             if s is None:
                 return None
+            if checked is not None and s.key in checked:
+                return s.key, s.doc
             fresh = store.get(instances.TABLE, s.key)
             if fresh == s.doc:
+                if checked is not None:
+                    checked.add(s.key)
                 return s.key, fresh
             self.update(s.key, fresh)
         return None

@@ -20,14 +20,16 @@ container (``{"name": ...}`` plus what was given), as ECS shows them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from cargobay.protocol.base import RequestContext
-from cargobay.services.ecs import launch_volumes, placement, tag_store
+from cargobay.services.ecs import arns, launch_volumes, placement, tag_store
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.errors import InvalidParameterException
+from cargobay.services.ecs.uuids import uuid4_hex, uuid4_str
 from cargobay.store import Store
 
 Doc = dict[str, Any]
@@ -121,6 +123,45 @@ def task_tags(store: Store, cluster: Doc, td: Doc, req: Doc) -> list[dict[str, s
     return out
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What every task of one (task definition, overrides) pair shares: its size and
+    its containers' unchanging members, in the order ECS shows them."""
+
+    cpu: str
+    memory: str
+    containers: tuple[tuple[tuple[str, str], ...], ...]
+
+
+_last_shape: list[tuple[Doc, Doc, _Shape]] = []
+
+
+def _shape(td: Doc, overrides: Doc) -> _Shape:
+    """The shape of ``td`` with ``overrides``; remembered for the same two documents (the
+    objects themselves: RunTask and the scheduler launch several tasks from one pair)."""
+    if _last_shape:
+        last_td, last_overrides, shape = _last_shape[0]
+        if last_td is td and last_overrides is overrides:
+            return shape
+    sizes = placement.container_sizes(td, overrides)
+    cpu, memory = placement.task_size(td, overrides, sizes)
+    checked = {c["name"] for c in td.get("containerDefinitions", []) if c.get("healthCheck")}
+    containers: list[tuple[tuple[str, str], ...]] = []
+    for size, cdef in zip(sizes, td.get("containerDefinitions", []), strict=True):
+        c: list[tuple[str, str]] = [("name", size.name), ("image", cdef.get("image", ""))]
+        if size.name in checked:
+            c.append(("healthStatus", "UNKNOWN"))
+        c.append(("cpu", str(size.cpu)))
+        if size.memory is not None:
+            c.append(("memory", str(size.memory)))
+        if size.memory_reservation is not None:
+            c.append(("memoryReservation", str(size.memory_reservation)))
+        containers.append(tuple(c))
+    shape = _Shape(str(cpu), str(memory), tuple(containers))
+    _last_shape[:] = [(td, overrides, shape)]
+    return shape
+
+
 def new_task(
     ctx: RequestContext,
     *,
@@ -136,44 +177,40 @@ def new_task(
 ) -> Doc:
     """A task document for ``td`` placed on ``instance`` (lastStatus set by the caller)."""
     name = cluster["clusterName"]
-    task_id = tasks.new_id()
+    task_id = uuid4_hex()
     arn = tasks.task_arn(ctx, name, task_id)
-    cpu, memory = placement.task_size(td, overrides)
-    attrs = {a["name"]: a.get("value") for a in instance.get("attributes", [])}
-    checked = {c["name"] for c in td.get("containerDefinitions", []) if c.get("healthCheck")}
+    shape = _shape(td, overrides)
+    arch = zone = None
+    for a in instance.get("attributes", []):
+        if a["name"] == "ecs.cpu-architecture":
+            arch = a.get("value")
+        elif a["name"] == "ecs.availability-zone":
+            zone = a.get("value")
+    container_prefix = arns.arn(ctx, f"container/{name}/{task_id}/")
     containers: list[Doc] = []
-    for size, cdef in zip(
-        placement.container_sizes(td, overrides), td.get("containerDefinitions", []), strict=True
-    ):
+    for fixed in shape.containers:
         c: Doc = {
-            "containerArn": tasks.container_arn(ctx, name, task_id),
+            "containerArn": container_prefix + uuid4_str(),
             "taskArn": arn,
-            "name": size.name,
-            "image": cdef.get("image", ""),
+            fixed[0][0]: fixed[0][1],  # name
+            fixed[1][0]: fixed[1][1],  # image
             "lastStatus": "PENDING",
             "networkInterfaces": [],
         }
-        if size.name in checked:
-            c["healthStatus"] = "UNKNOWN"
-        c["cpu"] = str(size.cpu)
-        if size.memory is not None:
-            c["memory"] = str(size.memory)
-        if size.memory_reservation is not None:
-            c["memoryReservation"] = str(size.memory_reservation)
+        c.update(fixed[2:])
         containers.append(c)
     task: Doc = {"attachments": []}
-    if attrs.get("ecs.cpu-architecture"):
-        arch = attrs["ecs.cpu-architecture"]
+    if arch:
         task["attributes"] = [{"name": "ecs.cpu-architecture", "value": arch}]
-    if attrs.get("ecs.availability-zone"):
-        task["availabilityZone"] = attrs["ecs.availability-zone"]
+    if zone:
+        task["availabilityZone"] = zone
     task.update(
         clusterArn=cluster["clusterArn"],
         connectivity="CONNECTED",
         connectivityAt=now,
         containerInstanceArn=instance["containerInstanceArn"],
         containers=containers,
-        cpu=str(cpu),
+        cpu=shape.cpu,
         createdAt=now,
         desiredStatus="RUNNING",
         enableExecuteCommand=bool(req.get("enableExecuteCommand", False)),
@@ -181,7 +218,7 @@ def new_task(
         healthStatus="UNKNOWN",
         lastStatus="PROVISIONING",
         launchType="EC2",
-        memory=str(memory),
+        memory=shape.memory,
         overrides=overrides,
     )
     if req.get("startedBy") is not None:

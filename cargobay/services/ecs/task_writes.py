@@ -17,6 +17,7 @@ updates the scheduler's index of service tasks (service_tasks.observe).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from cargobay.services.ecs import (
@@ -56,6 +57,29 @@ def cluster_deltas(before: str | None, after: str | None, launch_type: str) -> d
     return deltas
 
 
+@dataclass
+class Deferred:
+    """The instance documents and cluster counters that several task writes change
+    (the tasks of one RunTask), written once each by :meth:`flush`."""
+
+    instances: dict[str, Doc] = field(default_factory=dict)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, cluster_key: str, deltas: dict[str, int]) -> None:
+        total = self.counters.setdefault(cluster_key, {})
+        for name, delta in deltas.items():
+            total[name] = total.get(name, 0) + delta
+
+    def flush(self, store: Store) -> None:
+        """Write what was collected (call it inside the batch of the task writes)."""
+        for ikey, inst in self.instances.items():
+            store.put(instances.TABLE, ikey, inst)
+        for cluster_key, deltas in self.counters.items():
+            cluster_store.adjust_counters(store, cluster_key, deltas)
+        self.instances.clear()
+        self.counters.clear()
+
+
 def commit(
     store: Store,
     task: Doc,
@@ -64,11 +88,14 @@ def commit(
     instance: Doc | None = None,
     desired_changed: bool = False,
     new: bool = False,
+    deferred: Deferred | None = None,
 ) -> str | None:
     """Write ``task`` (whose counter category was ``before``) and what follows from it.
 
     ``instance`` is the task's instance document when the caller already holds it (and
     will keep using it, e.g. placing several tasks); otherwise it is read here.
+    ``deferred``: the instance and cluster-counter writes are collected there, to be
+    written once (:meth:`Deferred.flush`) inside the caller's batch.
     """
     after = category(task)
     if not new:
@@ -81,18 +108,24 @@ def commit(
             inst = store.get(instances.TABLE, ikey)
         if inst is not None and ikey is not None:
             _update_instance(inst, task, before, after, notify)
-            store.put(instances.TABLE, ikey, inst)
+            if deferred is None:
+                store.put(instances.TABLE, ikey, inst)
+            else:
+                deferred.instances[ikey] = inst
             placement_index.observe(store, ikey, inst)
-        cluster_key = tasks.key_of(task).rsplit("/", 1)[0]
-        cluster_store.adjust_counters(
-            store, cluster_key, cluster_deltas(before, after, task.get("launchType", "EC2"))
-        )
+        task_key = tasks.key_of(task)
+        cluster_key = task_key.rsplit("/", 1)[0]
+        deltas = cluster_deltas(before, after, task.get("launchType", "EC2"))
+        if deferred is None:
+            cluster_store.adjust_counters(store, cluster_key, deltas)
+        else:
+            deferred.count(cluster_key, deltas)
         # a Fargate task: the fleet's desired set, its address freed once STOPPED
         fargate_index.observe(store, task)
-        store.put(tasks.TABLE, tasks.key_of(task), task)
+        store.put(tasks.TABLE, task_key, task)
         if after is None:
             # a stopped task's role sessions end with it, even if its agent is gone
-            task_credential_keys.revoke_all(store, tasks.key_of(task))
+            task_credential_keys.revoke_all(store, task_key)
     # the service scheduler's view of its tasks (service_tasks.py)
     service_tasks.observe(store, task)
     return ikey if notify and ikey is not None else None

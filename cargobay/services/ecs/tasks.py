@@ -52,7 +52,7 @@ from cargobay.services.ecs.task_lifecycle import (
     place,
 )
 from cargobay.services.ecs.task_reports import TaskReportOps
-from cargobay.services.ecs.task_writes import commit
+from cargobay.services.ecs.task_writes import Deferred, commit
 from cargobay.services.ecs.taskdef_refs import parse_ref as parse_td_ref
 
 Doc = dict[str, Any]
@@ -114,17 +114,24 @@ class TaskOps(FargateRunOps, TaskReportOps, EcsBase):
         failures: list[Doc] = []
         notify: set[str | None] = set()
         now = self.clock.now()
+        checked: set[str] = set()  # instances read and checked in this batch
+        deferred = Deferred()  # instance and counter writes: once each, at the end
         with self.store.batch():
             for _ in range(count):
-                found = index.verified(self.store, needs, group, rules, rng)
+                found = index.verified(self.store, needs, group, rules, rng, checked)
                 if found is None:
                     failures += index.refusals(needs, group, rules)
                     break
                 chosen = placement_rules.Candidate(*found)
                 task = self._launch(ctx, cluster, chosen, td, overrides, group, req, needs, now)
-                notify.add(commit(self.store, task, None, instance=chosen.doc, new=True))
-                tag_store.set_tags(self.store, task["taskArn"], tags)
+                notify.add(
+                    commit(self.store, task, None, instance=chosen.doc, new=True,
+                           deferred=deferred)
+                )
+                if tags:
+                    tag_store.set_tags(self.store, task["taskArn"], tags)
                 placed.append(task)
+            deferred.flush(self.store)
             if token_key is not None:
                 self._remember_token(token_key, fingerprint, placed, failures, now)
         self._notify(notify)
