@@ -85,7 +85,7 @@ class CborProtocol:
         self, err: AwsError, model: ServiceModel, ctx: RequestContext
     ) -> HttpResponse:
         code = error_shape_name(model, err.code) if is_query_compatible(model) else err.code
-        body = {"__type": code, "message": err.message}
+        body = {**err.fields, "__type": code, "message": err.message}
         headers = self._headers(ctx) + query_compatible_header(err, model)
         return HttpResponse(err.status, headers, cbor2.dumps(body))
 

@@ -7,6 +7,8 @@ protocol does, so botocore raises ``ClientError`` with the same code and status.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AwsError(Exception):
     """An error with an AWS code.  ``sender_fault`` is False for server-side faults."""
@@ -21,9 +23,15 @@ class AwsError(Exception):
         code: str | None = None,
         status: int | None = None,
         sender_fault: bool | None = None,
+        *,
+        fields: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        #: further members of the error's shape in the service model, by member name
+        #: (EFS FileSystemAlreadyExists' FileSystemId, ECS ConflictException's
+        #: resourceIds); the JSON, rest-json and CBOR protocols send them
+        self.fields: dict[str, Any] = dict(fields or {})
         if code is not None:
             self.code = code
         if status is not None:

@@ -73,7 +73,7 @@ class JsonProtocol:
         code = err.code
         if is_query_compatible(model):
             code = error_shape_name(model, err.code)
-        body = {"__type": code, "message": err.message}
+        body = {**err.fields, "__type": code, "message": err.message}
         headers = [
             ("content-type", content_type(model)),
             ("x-amzn-requestid", ctx.request_id),

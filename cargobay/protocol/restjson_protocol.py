@@ -111,6 +111,8 @@ class RestJsonProtocol:
                     body[wire] = err.message
                 elif name.lower() in ("errorcode", "code") and member.type_name == "string":
                     body[wire] = err.code
+                elif name in err.fields:
+                    body[wire] = err.fields[name]
         headers = [
             ("content-type", JSON),
             ("x-amzn-requestid", ctx.request_id),

@@ -360,6 +360,12 @@ def test_client_token_makes_run_task_idempotent(ecs: Any, agent: FakeAgent) -> N
     assert counts(ecs) == (0, 2, 0, 2)
     error(lambda: ecs.run_task(taskDefinition="web", count=1, clientToken="tok-1"),
           "ConflictException")
+    try:
+        ecs.run_task(taskDefinition="web", count=1, clientToken="tok-1")
+    except ecs.exceptions.ConflictException as e:  # the modelled member names the tasks
+        assert sorted(e.response["resourceIds"]) == sorted(t["taskArn"] for t in first["tasks"])
+    else:
+        raise AssertionError("no ConflictException")
     assert len(ecs.list_tasks()["taskArns"]) == 2
     other = ecs.run_task(taskDefinition="web", count=1, clientToken="tok-2")
     assert len(other["tasks"]) == 1 and len(ecs.list_tasks()["taskArns"]) == 3

@@ -311,7 +311,8 @@ class TaskOps(FargateRunOps, TaskReportOps, EcsBase):
         if record["fingerprint"] != fingerprint:
             raise ConflictException(
                 "The clientToken is already in use with a different RunTask request. "
-                f"Existing tasks: {', '.join(record['taskArns']) or 'none'}."
+                f"Existing tasks: {', '.join(record['taskArns']) or 'none'}.",
+                fields={"resourceIds": list(record["taskArns"])},
             )
         shown: list[Doc] = []
         for task_arn in record["taskArns"]:

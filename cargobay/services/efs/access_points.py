@@ -46,7 +46,8 @@ class AccessPointOps(EfsBase):
             if existing is not None:
                 if existing["FileSystemId"] != fs_id:
                     raise AccessPointAlreadyExists(
-                        f"Access point with client token '{req['ClientToken']}' already exists"
+                        f"Access point with client token '{req['ClientToken']}' already exists",
+                        existing["AccessPointId"],
                     )
                 return existing
         root = dict(req.get("RootDirectory") or {})

@@ -28,7 +28,10 @@ class FileSystemAlreadyExists(EfsError):
     status = 409
 
     def __init__(self, token: str, fs_id: str) -> None:
-        super().__init__(f"File system '{fs_id}' already exists with creation token '{token}'")
+        super().__init__(
+            f"File system '{fs_id}' already exists with creation token '{token}'",
+            fields={"FileSystemId": fs_id},
+        )
         self.file_system_id = fs_id
 
 
@@ -48,6 +51,9 @@ class AccessPointNotFound(EfsError):
 class AccessPointAlreadyExists(EfsError):
     code = "AccessPointAlreadyExists"
     status = 409
+
+    def __init__(self, message: str, ap_id: str) -> None:
+        super().__init__(message, fields={"AccessPointId": ap_id})
 
 
 class MountTargetNotFound(EfsError):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.support import aws_cli, client, expect_error
 
@@ -31,6 +32,9 @@ def test_create_file_system_is_idempotent_by_creation_token(efs: Any) -> None:
     msg = expect_error(lambda: efs.create_file_system(CreationToken="tok-1"),
                        "FileSystemAlreadyExists", 409)
     assert fs["FileSystemId"] in msg
+    with pytest.raises(ClientError) as info:  # the error's modelled FileSystemId member
+        efs.create_file_system(CreationToken="tok-1")
+    assert info.value.response["FileSystemId"] == fs["FileSystemId"]
     got = efs.describe_file_systems(FileSystemId=fs["FileSystemId"])["FileSystems"][0]
     assert got["LifeCycleState"] == "available" and got["SizeInBytes"]["Value"] == 0
     assert efs.describe_file_systems(CreationToken="tok-1")["FileSystems"][0]["FileSystemId"] \
