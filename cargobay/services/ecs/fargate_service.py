@@ -33,6 +33,7 @@ def launch(
     tags: list[dict[str, str]],
     now: float,
     rng: random.Random,
+    provider: str | None = None,
 ) -> Doc | None:
     """Start one Fargate task of the service (stored); None when no address is free.
     AwsError when the deployment's settings cannot run on Fargate."""
@@ -52,6 +53,8 @@ def launch(
     )
     if task is None:
         return None
+    if provider is not None:  # FARGATE or FARGATE_SPOT, from a capacity provider strategy
+        task["capacityProviderName"] = provider
     with store.batch():
         commit(store, task, None, new=True)
         if tags:

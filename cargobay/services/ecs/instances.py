@@ -20,9 +20,9 @@ import secrets
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
+from cargobay.services.ecs import capacity_launch, placement, placement_index, tag_store
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import instance_store as instances
-from cargobay.services.ecs import placement, placement_index, tag_store
 from cargobay.services.ecs.attributes import AttributeOps, check_attribute
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import container_instance_state_change
@@ -135,6 +135,9 @@ class InstanceOps(LivenessOps, AttributeOps):
                 "_tasks": {},
                 "_custom": [],
             }
+            provider = capacity_launch.provider_of_instance(self.store, ctx, cluster, ec2_id)
+            if provider is not None:
+                doc["capacityProviderName"] = provider
             placement.refresh(doc)
             with self.store.batch():
                 self.store.put(instances.TABLE, key, doc)

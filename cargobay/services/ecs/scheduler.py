@@ -39,6 +39,7 @@ from cargobay.clock import wait_event
 from cargobay.protocol.base import RequestContext
 from cargobay.protocol.errors import AwsError
 from cargobay.services.ecs import (
+    capacity_launch,
     circuit_breaker,
     daemon,
     deployments,
@@ -378,15 +379,31 @@ class SchedulerOps(EcsBase):
         return False
 
     def _start_replica(self, cluster: _Cluster, skey: str, svc: Doc, primary: Doc,
-                       count: int, now: float, out: _Outcome) -> None:
+                       count: int, now: float, out: _Outcome,
+                       provider: str | None = None) -> None:
         name = svc["serviceName"]
         td = self._launchable(cluster, skey, svc, primary, out)
         if td is None:
             return
-        if fargate_service.is_fargate(svc, primary):
-            self._start_fargate(skey, svc, primary, td, count, now, out)
+        strategy = capacity_launch.strategy_of(svc, primary)
+        if strategy and provider is None:
+            # each provider's share (capacity_strategy.py); a managed-scaling group's
+            # tasks that fit nowhere wait for its scale-out (capacity_scaling.py)
+            for name_, n in capacity_launch.plan(self.store, cluster.key, svc, strategy,
+                                                 count):
+                before = out.unplaced
+                self._start_replica(cluster, skey, svc, primary, n, now, out, name_)
+                if out.unplaced is not before and capacity_launch.managed_scaling_on(
+                        self.store, services.context_of(skey), name_):
+                    out.unplaced = before
+            return
+        if fargate_service.is_fargate(svc, primary) or capacity_launch.is_fargate(provider):
+            self._start_fargate(skey, svc, primary, td, count, now, out, provider)
             return
         registered = self._instances(cluster)
+        if provider is not None:
+            registered = [c for c in registered
+                          if c.doc.get("capacityProviderName") == provider]
         if not registered:
             self._placement_failed(skey, out, service_events.unable_to_place(
                 name, why=NO_INSTANCES), NO_INSTANCES)
@@ -468,7 +485,7 @@ class SchedulerOps(EcsBase):
             self._placement_ok.add(skey)
 
     def _start_fargate(self, skey: str, svc: Doc, primary: Doc, td: Doc, count: int,
-                       now: float, out: _Outcome) -> None:
+                       now: float, out: _Outcome, provider: str | None = None) -> None:
         """Start ``count`` Fargate tasks of the service: no instance, each its own sandbox."""
         name = svc["serviceName"]
         tags = service_launch.task_tags(self.store, svc, td)
@@ -476,7 +493,8 @@ class SchedulerOps(EcsBase):
         for _ in range(count):
             try:
                 task = fargate_service.launch(self.store, ctx, service=svc, deployment=primary,
-                                              td=td, tags=tags, now=now, rng=self._rng)
+                                              td=td, tags=tags, now=now, rng=self._rng,
+                                              provider=provider)
             except AwsError as e:
                 self._placement_failed(skey, out, service_events.unable_to_launch(
                     name, e.message), e.message)
@@ -498,9 +516,7 @@ class SchedulerOps(EcsBase):
         name = svc["serviceName"]
         reason: str | None = None
         launch_type = deployment.get("launchType", svc.get("launchType"))
-        if deployment.get("capacityProviderStrategy") or svc.get("capacityProviderStrategy"):
-            reason = "cargobay does not place tasks with capacity providers yet."
-        elif launch_type not in (None, "EC2", "FARGATE"):
+        if launch_type not in (None, "EC2", "FARGATE"):
             reason = f"cargobay does not run tasks with the {launch_type} launch type yet."
         td = self._definition(cluster, skey, deployment["taskDefinition"])
         if reason is None and td is None:

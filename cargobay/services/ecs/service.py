@@ -16,6 +16,7 @@ from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.services.ecs import agent_credentials
 from cargobay.services.ecs.account_settings import AccountSettingOps
 from cargobay.services.ecs.capacity_providers import CapacityProviderOps
+from cargobay.services.ecs.capacity_scaling import CapacityScaler
 from cargobay.services.ecs.clusters import ClusterOps
 from cargobay.services.ecs.instances import InstanceOps
 from cargobay.services.ecs.metrics_publisher import MetricsPublisher
@@ -48,12 +49,15 @@ class EcsService(
         self.fargate = FargateFleet(app)
         #: CPUUtilization & co. to CloudWatch once a minute (metrics_publisher)
         self.metrics = MetricsPublisher(app, self._running_count)
+        #: managed scaling of Auto Scaling group capacity providers (capacity_scaling)
+        self.capacity = CapacityScaler(app, self.find_task_definition)
 
     async def start(self) -> None:
         self._loops = [
             asyncio.create_task(self.liveness_loop(), name="ecs-liveness"),
             asyncio.create_task(self.scheduler_loop(), name="ecs-scheduler"),
             asyncio.create_task(self.metrics.run(), name="ecs-metrics"),
+            asyncio.create_task(self.capacity.run(), name="ecs-capacity"),
         ]
         await self.fargate.start()
 
@@ -63,6 +67,7 @@ class EcsService(
     def reset(self) -> None:
         super().reset()
         self.fargate.reset()
+        self.capacity.reset()
         self.app.agent_channel.usage.clear()  # the tasks the samples were of are gone
 
     async def stop(self) -> None:

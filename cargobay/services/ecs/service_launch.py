@@ -93,6 +93,8 @@ def launch(
         needs=needs,
         now=now,
     )
+    if service.get("capacityProviderStrategy") and chosen.doc.get("capacityProviderName"):
+        task["capacityProviderName"] = chosen.doc["capacityProviderName"]
     place(task, now)
     with store.batch():
         ikey = commit(store, task, None, instance=chosen.doc, new=True)

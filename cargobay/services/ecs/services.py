@@ -37,6 +37,7 @@ from cargobay.protocol.base import RequestContext
 from cargobay.protocol.errors import AwsError
 from cargobay.services.ecs import (
     arns,
+    capacity_strategy,
     deployments,
     fargate_rules,
     placement_rules,
@@ -194,6 +195,7 @@ class ServiceOps(SchedulerOps):
             launch_type = None if providers else "EC2"
         out: Doc = {}
         if providers:
+            capacity_strategy.check(providers)
             known = set(cluster.get("capacityProviders") or [])
             for item in providers:
                 if item.get("capacityProvider") not in known:

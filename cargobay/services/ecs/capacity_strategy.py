@@ -1,0 +1,74 @@
+"""How a capacity provider strategy splits tasks across its providers (ECS API
+Reference, CapacityProviderStrategyItem):
+
+- "The base value designates how many tasks, at a minimum, to run on the specified
+  capacity provider. Only one capacity provider in a capacity provider strategy can
+  have a base defined."
+- "The weight value designates the relative percentage of the total number of tasks
+  launched that should use the specified capacity provider. The weight value is taken
+  into consideration after the base value, if defined, is satisfied." — weights 1 and 4:
+  "for every one task that's run using capacityProviderA, four tasks would use
+  capacityProviderB".  A provider of weight 0 gets no task beyond its base.
+
+Each new task goes, in turn, to the provider with a base not yet met; else to the
+provider whose share after the task, (tasks beyond its base + 1) / weight, is the
+smallest (ties to the one listed first).  ``existing`` counts the tasks each provider
+already runs (a service's), so a split continued later keeps the same proportions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cargobay.services.ecs.errors import InvalidParameterException
+
+Doc = dict[str, Any]
+
+NO_WEIGHT = (
+    "The capacity provider strategy must contain at least one capacity provider with a "
+    "weight value greater than 0."
+)
+
+
+def check(strategy: list[Doc]) -> None:
+    """RunTask/CreateService strategies: at least one weight above 0."""
+    if strategy and not any((item.get("weight") or 0) > 0 for item in strategy):
+        raise InvalidParameterException(NO_WEIGHT)
+
+
+def split(strategy: list[Doc], count: int, existing: dict[str, int] | None = None) -> list[str]:
+    """The provider of each of ``count`` new tasks, in launch order."""
+    counts = {item["capacityProvider"]: 0 for item in strategy}
+    for name, n in (existing or {}).items():
+        if name in counts:
+            counts[name] += n
+    out: list[str] = []
+    for _ in range(count):
+        chosen: str | None = None
+        for item in strategy:
+            name = item["capacityProvider"]
+            if counts[name] < (item.get("base") or 0):
+                chosen = name
+                break
+        if chosen is None:
+            best: float | None = None
+            for item in strategy:
+                weight = item.get("weight") or 0
+                if weight <= 0:
+                    continue
+                name = item["capacityProvider"]
+                share = (counts[name] - (item.get("base") or 0) + 1) / weight
+                if best is None or share < best:
+                    best, chosen = share, name
+        if chosen is None:
+            raise InvalidParameterException(NO_WEIGHT)
+        counts[chosen] += 1
+        out.append(chosen)
+    return out
+
+
+def tally(names: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for n in names:
+        out[n] = out.get(n, 0) + 1
+    return out
