@@ -88,7 +88,7 @@ class Slot:
                 ec2_instance_id=doc.get("ec2InstanceId", ""),
                 registered_at=float(doc.get("registeredAt", 0.0)),
                 running_tasks_count=int(doc.get("runningTasksCount", 0)),
-                task_groups=placement.groups(doc),
+                task_groups=list(self.groups.elements()),
             )
         return f
 
@@ -120,8 +120,13 @@ def _slot(key: str, doc: Doc, serial: int, old: Slot | None = None) -> Slot:
 class ClusterIndex:
     epoch: str
     slots: dict[str, Slot] = field(default_factory=dict)
+    #: (remaining cpu | memory, key), brought up to date when binpack reads them
+    #: (:meth:`ordered`): ``stale`` holds, per list, each changed key's value as listed
     by_cpu: SortedList = field(default_factory=SortedList)
     by_memory: SortedList = field(default_factory=SortedList)
+    stale: dict[str, dict[str, int | None]] = field(
+        default_factory=lambda: {"cpu": {}, "memory": {}}
+    )
     serial: int = 0
     member_cache: dict[tuple[Expr, ...], dict[str, tuple[int, bool]]] = field(
         default_factory=dict
@@ -140,8 +145,8 @@ class ClusterIndex:
     def update(self, key: str, doc: Doc | None) -> None:
         old = self.slots.pop(key, None)
         if old is not None:
-            self.by_cpu.discard((old.cpu, key))
-            self.by_memory.discard((old.memory, key))
+            self.stale["cpu"].setdefault(key, old.cpu)
+            self.stale["memory"].setdefault(key, old.memory)
             if self.spread or self.members or self.loads:
                 self._account(old, -1)
         if doc is None:
@@ -149,10 +154,24 @@ class ClusterIndex:
         self.serial += 1
         s = _slot(key, doc, self.serial, old)
         self.slots[key] = s
-        self.by_cpu.add((s.cpu, key))
-        self.by_memory.add((s.memory, key))
+        self.stale["cpu"].setdefault(key, None)
+        self.stale["memory"].setdefault(key, None)
         if self.spread or self.members or self.loads:
             self._account(s, 1)  # (reads s.groups now: see Slot)
+
+    def ordered(self, fld: str) -> SortedList:
+        """(remaining cpu | memory, key) of every instance, smallest first."""
+        ordered = self.by_cpu if fld == "cpu" else self.by_memory
+        stale = self.stale[fld]
+        if stale:
+            for key, listed in stale.items():
+                if listed is not None:
+                    ordered.discard((listed, key))
+                s = self.slots.get(key)
+                if s is not None:
+                    ordered.add((s.cpu if fld == "cpu" else s.memory, key))
+            stale.clear()
+        return ordered
 
     def _account(self, s: Slot, sign: int) -> None:
         for lk, lists in self.loads.items():
@@ -274,7 +293,7 @@ class ClusterIndex:
         r: Any,
         rng: random.Random,
     ) -> Slot | None:
-        ordered = self.by_cpu if fld == "cpu" else self.by_memory
+        ordered = self.ordered(fld)
         need = needs.cpu if fld == "cpu" else needs.memory
         i = ordered.bisect_left((need, ""))
         n = len(ordered)
