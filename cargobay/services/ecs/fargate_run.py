@@ -34,6 +34,7 @@ class FargateRunOps(EcsBase):
         count: int,
         token_key: str | None,
         fingerprint: str,
+        provider: str | None = None,
     ) -> Doc:
         td, overrides, group, tags = self._prepare(  # type: ignore[attr-defined]
             ctx, cluster, req, "FARGATE"
@@ -54,6 +55,8 @@ class FargateRunOps(EcsBase):
                         {"reason": fargate_launch.NO_ADDRESS, "detail": NO_ADDRESS_DETAIL}
                     )
                     break
+                if provider is not None:  # FARGATE or FARGATE_SPOT from a strategy
+                    task["capacityProviderName"] = provider
                 commit(self.store, task, None, new=True)
                 tag_store.set_tags(self.store, task["taskArn"], tags)
                 placed.append(task)

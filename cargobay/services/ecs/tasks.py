@@ -6,8 +6,9 @@
   per instance.  ``clientToken`` makes it idempotent: the same token with the same
   parameters answers with the tasks it started; with other parameters it is
   ConflictException.  EC2 tasks are placed here; FARGATE ones need no instance
-  (fargate_run.py); EXTERNAL, MANAGED_INSTANCES and capacity provider strategies are
-  UnsupportedFeatureException until their issues.
+  (fargate_run.py); a capacity provider strategy (the request's, else the cluster's
+  default) splits them across its providers (capacity_run.py); EXTERNAL and
+  MANAGED_INSTANCES are UnsupportedFeatureException until their issues.
 - StartTask places one task on each named instance (≤ 10).
 - StopTask sets desiredStatus STOPPED (stopCode UserInitiated, stoppedReason as given,
   default "Task stopped by user"); the agent stops the containers and reports STOPPED.
@@ -37,6 +38,7 @@ from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.base import EcsBase
+from cargobay.services.ecs.capacity_run import CapacityRunOps
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.services.ecs.events_out import task_state_change
 from cargobay.services.ecs.fargate_run import FargateRunOps
@@ -66,7 +68,7 @@ TASK_NOT_FOUND = "The referenced task was not found."
 TASK_ID_INVALID = "Task Identifier is invalid"
 
 
-class TaskOps(FargateRunOps, TaskReportOps, EcsBase):
+class TaskOps(CapacityRunOps, FargateRunOps, TaskReportOps, EcsBase):
     # -- seams ------------------------------------------------------------------------
 
     def task_definition_in_use(self, ctx: RequestContext, task_definition_arn: str) -> bool:
@@ -97,8 +99,11 @@ class TaskOps(FargateRunOps, TaskReportOps, EcsBase):
             replay = self._replay(ctx, token_key, fingerprint)
             if replay is not None:
                 return replay
-        if self._launch_type(cluster, req) == "FARGATE":
+        launch_type = self._launch_type(cluster, req)
+        if launch_type == "FARGATE":
             return self._run_fargate(ctx, cluster, req, count, token_key, fingerprint)
+        if launch_type == "STRATEGY":
+            return self._run_by_strategy(ctx, cluster, req, count, token_key, fingerprint)
         td, overrides, group, tags = self._prepare(ctx, cluster, req)
         rules = placement_rules.rules(
             req.get("placementConstraints") or [], req.get("placementStrategy") or [], td
@@ -289,7 +294,7 @@ class TaskOps(FargateRunOps, TaskReportOps, EcsBase):
                         "capacity provider with the cluster or specify a valid capacity "
                         "provider and try again."
                     )
-            raise UnsupportedFeatureException(fargate_rules.CAPACITY_PROVIDERS_LATER)
+            return "STRATEGY"  # capacity_run.py
         if launch_type == "FARGATE":
             return "FARGATE"
         if launch_type != "EC2":
