@@ -30,10 +30,24 @@ NO_WEIGHT = (
 )
 
 
+#: "a capacity provider strategy may only contain Fargate capacity providers or Auto
+#: Scaling group capacity providers, not both" (Fargate capacity providers)
+MIXED = (
+    "The specified capacity provider strategy cannot contain a mix of capacity providers "
+    "using Auto Scaling groups and Fargate providers. Specify one or the other and try "
+    "again."
+)
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+
+
 def check(strategy: list[Doc]) -> None:
-    """RunTask/CreateService strategies: at least one weight above 0."""
+    """RunTask/CreateService strategies: at least one weight above 0; Fargate providers
+    and Auto Scaling group providers not mixed."""
     if strategy and not any((item.get("weight") or 0) > 0 for item in strategy):
         raise InvalidParameterException(NO_WEIGHT)
+    kinds = {item.get("capacityProvider") in FARGATE_PROVIDERS for item in strategy}
+    if len(kinds) > 1:
+        raise InvalidParameterException(MIXED)
 
 
 def split(strategy: list[Doc], count: int, existing: dict[str, int] | None = None) -> list[str]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from cargobay.fargate.fleet import FargateFleet
 from cargobay.protocol.http import HttpRequest, HttpResponse
-from cargobay.services.ecs import agent_credentials
+from cargobay.services.ecs import agent_credentials, fargate_spot
 from cargobay.services.ecs.account_settings import AccountSettingOps
 from cargobay.services.ecs.capacity_providers import CapacityProviderOps
 from cargobay.services.ecs.capacity_scaling import CapacityScaler
@@ -51,6 +51,8 @@ class EcsService(
         self.metrics = MetricsPublisher(app, self._running_count)
         #: managed scaling of Auto Scaling group capacity providers (capacity_scaling)
         self.capacity = CapacityScaler(app, self.find_task_definition)
+        #: FARGATE_SPOT interruptions on the clock (fargate_spot.py)
+        self.spot = fargate_spot.SpotInterrupter(app)
 
     async def start(self) -> None:
         self._loops = [
@@ -58,6 +60,7 @@ class EcsService(
             asyncio.create_task(self.scheduler_loop(), name="ecs-scheduler"),
             asyncio.create_task(self.metrics.run(), name="ecs-metrics"),
             asyncio.create_task(self.capacity.run(), name="ecs-capacity"),
+            asyncio.create_task(self.spot.run(), name="ecs-fargate-spot"),
         ]
         await self.fargate.start()
 
@@ -84,4 +87,6 @@ class EcsService(
         secrets); None for any other path."""
         if req.path in agent_credentials.PATHS:
             return await agent_credentials.handle(self.app, req)
+        if req.path == fargate_spot.PATH:
+            return await fargate_spot.handle(self.app, req)
         return None
