@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.agent.conftest import TEST_IMAGE, WAIT
-from tests.support import client
+from tests.support import ServerProcess, client
 
 #: name -> (cpu units, MiB, zone, tier)
 AGENTS: dict[str, tuple[int, int, str, str]] = {
@@ -135,10 +135,21 @@ class Fleet:
         until(lambda: set(self.statuses(arns)) == {"STOPPED"}, "every task STOPPED")
 
 
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    """One ``cargobay server`` with the default agent timeouts (the agent suite's shared
+    plane uses 2 s ones, which a busy machine can miss while three agents start)."""
+    srv = ServerProcess().start()
+    try:
+        yield srv.url
+    finally:
+        srv.stop()
+
+
 @pytest.fixture
-def fleet(plane_url: str, tmp_path: Path) -> Iterator[Fleet]:
+def fleet(server_url: str, tmp_path: Path) -> Iterator[Fleet]:
     cluster = f"multi-{uuid.uuid4().hex[:8]}"
-    f = Fleet(plane_url, cluster, tmp_path)
+    f = Fleet(server_url, cluster, tmp_path)
     f.ecs.create_cluster(clusterName=cluster)
     try:
         f.start()
