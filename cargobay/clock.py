@@ -10,6 +10,7 @@ timers replay in milliseconds and every run is the same.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import itertools
@@ -43,7 +44,13 @@ async def wait_event(clock: Clock, event: asyncio.Event, seconds: float | None) 
     """Wait until ``event`` is set or ``seconds`` pass on ``clock`` (None: no limit).
 
     True if the event was set.  The loser of the race is cancelled and awaited, so
-    nothing is left pending on the clock."""
+    nothing is left pending on the clock.  A cancellation of the caller that arrives
+    while the loser is being awaited still propagates (``asyncio.wait`` never raises
+    the waits' own CancelledError, only the caller's).  On a SimClock, one future
+    that either side completes (:meth:`SimClock.wait_event`)."""
+    if isinstance(clock, SimClock) and isinstance(getattr(event, "_waiters", None),
+                                                  collections.deque):
+        return await clock.wait_event(event, seconds)
     waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(event.wait())]
     if seconds is not None:
         waits.append(asyncio.ensure_future(clock.sleep(seconds)))
@@ -52,9 +59,7 @@ async def wait_event(clock: Clock, event: asyncio.Event, seconds: float | None) 
     finally:
         for w in waits:
             w.cancel()
-        for w in waits:
-            with contextlib.suppress(asyncio.CancelledError):
-                await w
+        await asyncio.wait(waits)
     return event.is_set()
 
 
@@ -64,6 +69,12 @@ def perf_counter() -> float:
     Not for deciding anything: simulated runs must not depend on it.
     """
     return time.perf_counter()
+
+
+#: SimClock settling: the most loop turns after one wake-up (see SimClock._settle), and
+#: the fixed number of turns on an event loop whose ready queue cannot be seen
+SETTLE_MAX = 1000
+SETTLE_TURNS = 8
 
 
 class RealClock:
@@ -92,7 +103,9 @@ class SimClock:
         self._now = float(start)
         self._mono = 0.0
         self._seq = itertools.count()
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._sleepers: list[tuple[float, int, asyncio.Future[Any]]] = []
+        #: how many sleepers ``advance``/``run_until`` have woken (for benchmarks)
+        self.woken = 0
 
     def now(self) -> float:
         return self._now
@@ -112,6 +125,29 @@ class SimClock:
             if not fut.done():
                 fut.cancel()
 
+    async def wait_event(self, event: asyncio.Event, seconds: float | None) -> bool:
+        """:func:`wait_event` without a task per side: one future, listed both among
+        the event's waiters (what ``Event.wait`` does; ``set`` completes it) and among
+        the sleepers (the clock completes it at the deadline).  The caller wakes once,
+        whichever comes first.  Needs the event's ``_waiters`` deque (CPython's
+        asyncio.Event; :func:`wait_event` checks)."""
+        if event.is_set() or (seconds is not None and seconds <= 0):
+            await asyncio.sleep(0)
+            return event.is_set()
+        waiters: collections.deque[asyncio.Future[Any]] = event._waiters
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        waiters.append(fut)
+        if seconds is not None:
+            heapq.heappush(self._sleepers, (self._mono + seconds, next(self._seq), fut))
+        try:
+            await fut
+        finally:
+            if not fut.done():
+                fut.cancel()
+            with contextlib.suppress(ValueError):
+                waiters.remove(fut)
+        return event.is_set()
+
     def next_deadline(self) -> float | None:
         """Monotonic time of the earliest pending sleeper, if any."""
         self._drop_cancelled()
@@ -120,7 +156,7 @@ class SimClock:
     def pending(self) -> int:
         """How many sleepers are waiting."""
         self._drop_cancelled()
-        return len(self._sleepers)
+        return sum(1 for _, _, fut in self._sleepers if not fut.done())
 
     async def advance(self, seconds: float) -> None:
         """Move the clock forward by ``seconds``, waking sleepers on the way."""
@@ -139,6 +175,7 @@ class SimClock:
             self._set(when)
             if not fut.done():
                 fut.set_result(None)
+                self.woken += 1
             await self._settle()
         self._set(max(self._mono, mono_deadline))
 
@@ -152,8 +189,18 @@ class SimClock:
             heapq.heappop(self._sleepers)
 
     @staticmethod
-    async def _settle(rounds: int = 8) -> None:
-        # Let woken tasks run until they park again; a few loop turns are enough for
-        # one wake-up's chain of awaits.
-        for _ in range(rounds):
+    async def _settle() -> None:
+        """Let woken tasks run until they park again (on the clock, an event, I/O, a
+        thread): loop turns until one ends with nothing ready to run, at most
+        SETTLE_MAX of them (a task that yields forever must not stop the clock).  On an
+        event loop that does not show its ready queue, SETTLE_TURNS turns."""
+        loop = asyncio.get_running_loop()
+        ready = getattr(loop, "_ready", None)
+        if not isinstance(ready, collections.deque):
+            for _ in range(SETTLE_TURNS):
+                await asyncio.sleep(0)
+            return
+        for _ in range(SETTLE_MAX):
             await asyncio.sleep(0)
+            if not ready:
+                return
