@@ -17,7 +17,8 @@ With ECS's errors (API reference, Fargate developer guide):
 - ``runtimePlatform``: operatingSystemFamily LINUX (Windows cannot run here) and a
   cpuArchitecture this host runs (X86_64 on x86_64, ARM64 on aarch64);
 - no placement constraints or strategies ("… are not supported with FARGATE launch
-  type."); capacity provider strategies (FARGATE, FARGATE_SPOT) are issue 9.
+  type.").  Tasks from the FARGATE / FARGATE_SPOT capacity providers (capacity_run.py)
+  are checked the same way.
 """
 
 from __future__ import annotations
@@ -42,10 +43,6 @@ EPHEMERAL_MIN = 21
 EPHEMERAL_MAX = 200
 #: what a Fargate task on platform 1.4.0 gets when it asks for nothing more
 DEFAULT_EPHEMERAL_GIB = 20
-CAPACITY_PROVIDERS_LATER = (
-    "cargobay does not place tasks with capacity provider strategies yet (FARGATE and "
-    "FARGATE_SPOT strategies come with issue 9): use launchType FARGATE."
-)
 NO_CONSTRAINTS = "Placement constraints are not supported with FARGATE launch type."
 NO_STRATEGIES = "Placement strategies are not supported with FARGATE launch type."
 
