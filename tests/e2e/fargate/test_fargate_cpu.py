@@ -19,7 +19,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def pids_with(variable: str) -> list[int]:
+def pids_of(task_id: str) -> list[int]:
+    """The processes of the task's containers (their metadata endpoint names the task)."""
+    mark = f"/v4/{task_id}-".encode()
     out = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
@@ -27,7 +29,7 @@ def pids_with(variable: str) -> list[int]:
                 env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if variable.encode() in env:
+            if any(e.startswith(b"ECS_CONTAINER_METADATA_URI_V4=") and mark in e for e in env):
                 out.append(int(pid))
     return out
 
@@ -39,8 +41,7 @@ def test_a_busy_fargate_task_is_held_to_its_cpu(fecs: Any) -> None:
     task = ecs.run_task(cluster=ecs.cluster, taskDefinition=td, launchType="FARGATE",
                         networkConfiguration=NETWORK)["tasks"][0]
     task_id = task["taskArn"].rsplit("/", 1)[-1]
-    ip = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
-    (pid,) = until(lambda: pids_with(f"CARGOBAY_TASK_IPV4={ip}"))
+    (pid,) = until(lambda: pids_of(task_id))
     group = Path(cpu_quota._v1_root() or "", cpu_quota.GROUP, task_id)
     assert f"/{cpu_quota.GROUP}/{task_id}" in Path(f"/proc/{pid}/cgroup").read_text()
     assert (group / "cpu.cfs_quota_us").read_text().strip() == "25000"  # 256/1024 cores
