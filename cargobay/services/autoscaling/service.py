@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("cargobay.autoscaling")
 
 SHUTDOWN_WAIT = 10.0
+#: seconds between passes when there is no group at all (a safety net: creating a
+#: group wakes the loop)
+IDLE_PAUSE = 60.0
 
 
 class AutoScalingService(ReconcileOps, PolicyOps, TagOps):
@@ -106,4 +109,10 @@ class AutoScalingService(ReconcileOps, PolicyOps, TagOps):
                 await self.reconcile()
             except Exception:  # keep the loop alive; the next pass retries
                 log.exception("autoscaling reconcile pass failed")
-            await wait_event(self.clock, self.wake, self.interval)
+            await wait_event(self.clock, self.wake, self._pause())
+
+    def _pause(self) -> float:
+        """Seconds to the next pass: ``interval`` while a group exists (its instances'
+        agents are watched, its capacity kept); with no group, IDLE_PAUSE (an API call
+        that creates one wakes the loop at once: ``poke``)."""
+        return self.interval if next(iter(self.all_groups()), None) is not None else IDLE_PAUSE

@@ -69,8 +69,12 @@ log = logging.getLogger("cargobay.ecs.scheduler")
 
 Doc = dict[str, Any]
 
-#: seconds between full passes
+#: seconds between full passes while a service has work in progress (or waits for an
+#: instance, resources, a throttle to pass...)
 PERIOD = 1.0
+#: seconds between full passes when every service is at its steady state, INACTIVE or
+#: quiet until a known time (the safety net for a missed wake-up; see scheduler_loop)
+IDLE_PERIOD = 30.0
 #: tasks started in one pass at most (the rest in the next one, at once)
 LAUNCH_BUDGET = 500
 #: HEALTHY tasks with health checks re-read on each full pass (see service_tasks.py)
@@ -155,6 +159,8 @@ class SchedulerOps(EcsBase):
     _daemon_epoch: dict[str, int]
     _placement_ok: set[str]
     _rng: random.Random
+    #: the earliest wall-clock time a service needs a full pass (see scheduler_loop)
+    _soonest: float
 
     def init_scheduler(self) -> None:
         self._book = ServiceBook(self.store)
@@ -168,6 +174,7 @@ class SchedulerOps(EcsBase):
         self._daemon_epoch = {}
         self._placement_ok = set()
         self._rng = random.Random()
+        self._soonest = float("-inf")
 
     def reset_scheduler(self) -> None:
         self._book.clear()
@@ -178,6 +185,7 @@ class SchedulerOps(EcsBase):
         self._epoch.clear()
         self._daemon_epoch.clear()
         self._placement_ok.clear()
+        self._soonest = float("-inf")
 
     def _poke(self, service_key: str | None = None) -> None:
         if service_key is not None:
@@ -188,28 +196,44 @@ class SchedulerOps(EcsBase):
     # -- the loop ---------------------------------------------------------------------------
 
     async def scheduler_loop(self) -> None:
+        """Passes over the services woken by what changed (the task index, the service
+        and instance operations), and full passes: every PERIOD while some service has
+        work in progress, else at the earliest time a service is known to need one
+        (its steady state to repeat, a STOPPED task to forget, an INACTIVE service to
+        purge), at most IDLE_PERIOD apart."""
         self._wake = asyncio.Event()
-        last_full = float("-inf")
+        last_full = next_full = float("-inf")
         while True:
             self._wake.clear()
             more = False
             try:
                 now = self.clock.monotonic()
-                if now - last_full >= PERIOD:
+                if now >= next_full:
+                    span = now - last_full
                     last_full = now
-                    more = self.reconcile()
+                    next_full = now + PERIOD
+                    more = self.reconcile(span=span)
                 else:
                     more = self.reconcile(self._take_dirty())
             except Exception:  # keep the loop alive; the next pass tries again
                 log.exception("scheduler pass failed")
+                self._soonest = float("-inf")
             if more:
                 await self.clock.sleep(0)
                 continue
-            await self._nap(max(0.0, PERIOD - (self.clock.monotonic() - last_full)))
+            # the earliest a service needs a full pass, on the monotonic clock
+            due = self.clock.monotonic() + (self._soonest - self.clock.now())
+            next_full = max(last_full + PERIOD, min(last_full + IDLE_PERIOD, due))
+            await self._nap(max(0.0, next_full - self.clock.monotonic()))
 
     async def _nap(self, seconds: float) -> None:
         assert self._wake is not None
         await wait_event(self.clock, self._wake, seconds)
+
+    def _due(self, when: float) -> None:
+        """A service needs a full pass at ``when`` (wall clock) at the latest."""
+        if when < self._soonest:
+            self._soonest = when
 
     def _take_dirty(self) -> set[str]:
         out = self._index.dirty | self._pending
@@ -219,15 +243,20 @@ class SchedulerOps(EcsBase):
 
     # -- one pass ---------------------------------------------------------------------------
 
-    def reconcile(self, only: set[str] | None = None, budget: int = LAUNCH_BUDGET) -> bool:
+    def reconcile(self, only: set[str] | None = None, budget: int = LAUNCH_BUDGET,
+                  span: float = PERIOD) -> bool:
         """One pass over every service (``only``: over those).  Returns True when it
-        stopped for its launch budget (more to do at once)."""
+        stopped for its launch budget (more to do at once).  ``span``: the seconds since
+        the last full pass; the store is re-read at the same rate per second however
+        far apart full passes are."""
         now = self.clock.now()
         if only is None:
             self._take_dirty()
-            self._index.verify(VERIFY_PER_PASS)
-            self._index.watch_health(HEALTH_PER_PASS)
-            self._verify_statuses(STATUS_VERIFY)
+            self._soonest = float("inf")
+            scale = max(1.0, min(span, IDLE_PERIOD) / PERIOD)
+            self._index.verify(int(VERIFY_PER_PASS * scale))
+            self._index.watch_health(int(HEALTH_PER_PASS * scale))
+            self._verify_statuses(int(STATUS_VERIFY * scale))
             keys = self._book.keys()
         else:
             keys = sorted(k for k in only if self._book.peek(k) is not None)
@@ -245,6 +274,7 @@ class SchedulerOps(EcsBase):
                 except Exception:
                     log.exception("scheduler: service %s", skey)
                     self._book.reload(skey)
+                    self._due(now)
                 if left <= 0:
                     self._pending |= set(skeys[i + 1:])
                     self._pending |= {k for k in keys if cluster_key_of(k) > ckey}
@@ -256,8 +286,11 @@ class SchedulerOps(EcsBase):
     ) -> int:
         """Reconcile one service; returns how many tasks it started."""
         if svc["status"] == services.INACTIVE:
-            if full and now - float(svc.get("_inactiveAt", now)) > services.INACTIVE_RETENTION:
+            inactive_at = float(svc.get("_inactiveAt", now))
+            if full and now - inactive_at > services.INACTIVE_RETENTION:
                 self._purge(skey, svc)
+            else:
+                self._due(inactive_at + services.INACTIVE_RETENTION)
             return 0
         states = self._index.of(skey)
         stale: list[TaskState] | None = None
@@ -277,7 +310,14 @@ class SchedulerOps(EcsBase):
             else:
                 self._index.refresh(skey, st)
         if self._quiet(cluster, svc, states, now, full):
+            # nothing to do until its steady state is said again or a STOPPED task of
+            # it is to be forgotten (or a change wakes the loop)
+            self._due(float(svc["_steadyAt"]) + STEADY_REPEAT)
+            for st in states.values():
+                if st.last_status == "STOPPED":
+                    self._due(float(st.stopped_at or now) + tasks.STOPPED_RETENTION)
             return 0
+        self._due(now)
         out = _Outcome()
         changed = False
         if svc.get("schedulingStrategy") == deployments.DAEMON:
