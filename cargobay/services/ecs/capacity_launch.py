@@ -14,7 +14,7 @@ from typing import Any
 from cargobay.protocol.base import RequestContext
 from cargobay.services.autoscaling import names as asg_names
 from cargobay.services.ecs import capacity_provider_store as cps
-from cargobay.services.ecs import capacity_strategy
+from cargobay.services.ecs import capacity_strategy, capacity_waiting, placement, service_launch
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.cluster_settings import FARGATE_PROVIDERS
 from cargobay.store import Store
@@ -80,3 +80,24 @@ def provider_of_instance(store: Store, ctx: RequestContext, cluster: Doc,
         ):
             return str(name)
     return None
+
+
+def wait_for_capacity(store: Store, ctx: RequestContext, *, service: Doc, deployment_id: str,
+                      td: Doc, provider: str, count: int, now: float) -> list[Doc]:
+    """``count`` tasks of the service waiting in PROVISIONING for ``provider``."""
+    overrides = service_launch.service_overrides(td)
+    needs = placement.task_needs(td, overrides)
+    tags = service_launch.task_tags(store, service, td)
+    cluster = {"clusterName": service["_cluster"], "clusterArn": service["clusterArn"]}
+    req = {
+        "startedBy": deployment_id,
+        "enableExecuteCommand": bool(service.get("enableExecuteCommand", False)),
+        "volumeConfigurations": service.get("volumeConfigurations"),
+        "placementConstraints": service.get("placementConstraints") or [],
+    }
+    return [
+        capacity_waiting.create(store, ctx, cluster=cluster, td=td, overrides=overrides,
+                                group=f"service:{service['serviceName']}", req=req,
+                                needs=needs, provider=provider, tags=tags, now=now)
+        for _ in range(count)
+    ]

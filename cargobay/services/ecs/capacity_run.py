@@ -6,8 +6,9 @@ when neither launchType nor a strategy is given).
 carrying that provider's name; an Auto Scaling group provider's tasks are placed, with
 the request's constraints and strategies, only on the container instances of that
 provider (their ``capacityProviderName``), and carry its name.  What cannot be placed
-comes back in ``failures`` with ECS's reason per instance (or "MISSING" when the provider
-has no instance).
+comes back in ``failures`` with ECS's reason per instance (``RESOURCE:CPU`` when the
+provider has no instance), unless the provider has managed scaling: then the rest wait
+in PROVISIONING for its scale-out (capacity_waiting.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ import random
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
-from cargobay.services.ecs import capacity_launch, capacity_strategy, placement, placement_rules
+from cargobay.services.ecs import (
+    capacity_launch,
+    capacity_strategy,
+    capacity_waiting,
+    placement,
+    placement_rules,
+)
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.base import EcsBase
@@ -98,6 +105,15 @@ class CapacityRunOps(EcsBase):
                     else:
                         refused.append({"arn": c.doc["containerInstanceArn"], "reason": why})
                 if not fits:
+                    left = count - len(placed)
+                    if capacity_launch.managed_scaling_on(self.store, ctx, provider):
+                        # waits in PROVISIONING for the provider's scale-out
+                        waiting = [capacity_waiting.create(
+                            self.store, ctx, cluster=cluster, td=td, overrides=overrides,
+                            group=group, req=req, needs=needs, provider=provider,
+                            tags=tags, now=now) for _ in range(left)]
+                        placed += waiting
+                        break
                     failures += refused or [{"reason": NO_PROVIDER_INSTANCE,
                                              "detail": f"capacity provider {provider}"}]
                     break

@@ -2,9 +2,8 @@
 ACTIVE cluster and each of its providers with managedScaling ENABLED:
 
 1. N = the group's instances that are Pending or InService; M = N's instances running a
-   non-daemon task plus the empty instances the provider's waiting tasks need (a
-   service's share of its desired count, by its strategy, that is not running: those
-   tasks wait for capacity rather than fail), packed by the group's instance type.
+   non-daemon task plus the empty instances the provider's tasks waiting in PROVISIONING
+   need (capacity_waiting.py), packed by the group's instance type per task size.
 2. CapacityProviderReservation = M/N × 100 (capacity_math) goes to CloudWatch
    (namespace AWS/ECS/ManagedScaling, dimensions ClusterName and CapacityProviderName,
    unit Percent) through ``cloudwatch:PutMetricData``.
@@ -18,6 +17,8 @@ ACTIVE cluster and each of its providers with managedScaling ENABLED:
    task, are not protected from scale-in and are past instanceWarmupPeriod.
 4. managedTerminationProtection ENABLED: instances running non-daemon tasks are
    protected from scale-in, idle ones unprotected (``SetInstanceProtection``).
+
+``place_loop`` places the waiting tasks once a second as capacity arrives.
 """
 
 from __future__ import annotations
@@ -32,16 +33,13 @@ from cargobay.services.autoscaling import names as asg_names
 from cargobay.services.ecs import (
     capacity_launch,
     capacity_math,
-    capacity_strategy,
-    deployments,
+    capacity_waiting,
     placement,
-    service_launch,
 )
 from cargobay.services.ecs import capacity_provider_store as cps
 from cargobay.services.ecs import cluster_store as clusters
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import service_store as services
-from cargobay.services.ecs import task_store as tasks
 
 if TYPE_CHECKING:
     from cargobay.app import App
@@ -53,6 +51,7 @@ Doc = dict[str, Any]
 NAMESPACE = "AWS/ECS/ManagedScaling"
 METRIC = "CapacityProviderReservation"
 LIVE_STATES = ("Pending", "InService")
+PLACE_PERIOD = 1.0
 
 
 class CapacityScaler:
@@ -74,6 +73,18 @@ class CapacityScaler:
                 await self.tick()
             except Exception:  # keep the loop alive; the next minute tries again
                 log.exception("capacity provider scaling pass failed")
+
+    async def place_loop(self) -> None:
+        """Each second: waiting tasks onto the capacity that arrived (capacity_waiting)."""
+        passes = 0
+        while True:
+            await self.clock.sleep(PLACE_PERIOD)
+            passes += 1
+            try:
+                capacity_waiting.place_waiting(
+                    self.app, check_all=passes % capacity_waiting.FULL_EVERY == 0)
+            except Exception:  # keep the loop alive; the next second tries again
+                log.exception("placing tasks waiting for capacity failed")
 
     async def tick(self) -> None:
         for ckey, cluster in list(self.store.scan(clusters.TABLE, "")):
@@ -142,43 +153,18 @@ class CapacityScaler:
 
     def _services(self, ctx: RequestContext, ckey: str,
                   name: str) -> tuple[set[str], list[capacity_math.Demand]]:
-        """The cluster's daemon task groups, and the provider's waiting tasks."""
-        daemons: set[str] = set()
-        wanted: list[tuple[Doc, Doc, int]] = []
-        for _, svc in self.store.scan(services.TABLE, ckey + "/"):
-            if svc.get("schedulingStrategy") == "DAEMON":
-                daemons.add(f"service:{svc['serviceName']}")
-                continue
-            primary = deployments.primary(svc)
-            if svc["status"] != services.ACTIVE or primary is None:
-                continue
-            strategy = capacity_launch.strategy_of(svc, primary)
-            if not any(i.get("capacityProvider") == name for i in strategy):
-                continue
-            try:
-                share = capacity_strategy.tally(
-                    capacity_strategy.split(strategy, int(svc.get("desiredCount", 0))))
-            except AwsError:
-                continue
-            if share.get(name):
-                wanted.append((svc, primary, share[name]))
-        if not wanted:
-            return daemons, []
-        live: dict[str, int] = {}
-        for _, t in self.store.scan(tasks.TABLE, ckey + "/"):
-            if t.get("capacityProviderName") == name and t.get("desiredStatus") == "RUNNING":
-                live[t.get("group", "")] = live.get(t.get("group", ""), 0) + 1
-        demands: list[capacity_math.Demand] = []
-        for svc, primary, count in wanted:
-            waiting = count - live.get(f"service:{svc['serviceName']}", 0)
-            if waiting <= 0:
-                continue
-            td = self._find_td(ctx, primary["taskDefinition"])
-            if td is None:
-                continue
-            needs = placement.task_needs(td, service_launch.service_overrides(td))
-            demands.append(capacity_math.Demand(waiting, needs.cpu, needs.memory))
-        return daemons, demands
+        """The cluster's daemon task groups, and the provider's tasks waiting in
+        PROVISIONING, grouped by what each needs."""
+        daemons = {
+            f"service:{svc['serviceName']}"
+            for _, svc in self.store.scan(services.TABLE, ckey + "/")
+            if svc.get("schedulingStrategy") == "DAEMON"
+        }
+        sizes: dict[tuple[int, int], int] = {}
+        for task in capacity_waiting.waiting_count(self.store, ckey).get(name, []):
+            needs = placement.Needs.from_doc(task["_needs"])
+            sizes[(needs.cpu, needs.memory)] = sizes.get((needs.cpu, needs.memory), 0) + 1
+        return daemons, [capacity_math.Demand(n, cpu, mem) for (cpu, mem), n in sizes.items()]
 
     def _instance_size(self, ctx: RequestContext, group: Doc,
                        members: list[Doc]) -> tuple[int, int]:

@@ -431,11 +431,15 @@ class SchedulerOps(EcsBase):
             # tasks that fit nowhere wait for its scale-out (capacity_scaling.py)
             for name_, n in capacity_launch.plan(self.store, cluster.key, svc, strategy,
                                                  count):
-                before = out.unplaced
+                before, started = out.unplaced, len(out.placed)
                 self._start_replica(cluster, skey, svc, primary, n, now, out, name_)
+                ctx = services.context_of(skey)
                 if out.unplaced is not before and capacity_launch.managed_scaling_on(
-                        self.store, services.context_of(skey), name_):
+                        self.store, ctx, name_):
                     out.unplaced = before
+                    out.placed += capacity_launch.wait_for_capacity(
+                        self.store, ctx, service=svc, deployment_id=primary["id"], td=td,
+                        provider=name_, count=n - (len(out.placed) - started), now=now)
             return
         if fargate_service.is_fargate(svc, primary) or capacity_launch.is_fargate(provider):
             self._start_fargate(skey, svc, primary, td, count, now, out, provider)

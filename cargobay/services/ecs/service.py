@@ -60,6 +60,7 @@ class EcsService(
             asyncio.create_task(self.scheduler_loop(), name="ecs-scheduler"),
             asyncio.create_task(self.metrics.run(), name="ecs-metrics"),
             asyncio.create_task(self.capacity.run(), name="ecs-capacity"),
+            asyncio.create_task(self.capacity.place_loop(), name="ecs-capacity-waiting"),
             asyncio.create_task(self.spot.run(), name="ecs-fargate-spot"),
         ]
         await self.fargate.start()

@@ -70,7 +70,15 @@ def test_service_scales_the_group_out_and_back_in(sim: SimServer) -> None:
         found = ecs.describe_tasks(cluster="X", tasks=arns)["tasks"]
         return [t for t in found if t["lastStatus"] == "RUNNING"]
 
-    # no placement failure: the tasks wait for the provider's scale-out
+    # no placement failure: the tasks wait in PROVISIONING for the provider's scale-out
+    def waiting() -> list[dict[str, Any]]:
+        arns = ecs.list_tasks(cluster="X", desiredStatus="RUNNING")["taskArns"]
+        found = ecs.describe_tasks(cluster="X", tasks=arns)["tasks"] if arns else []
+        return [t for t in found if t["lastStatus"] == "PROVISIONING"]
+
+    first = sim.advance_until(lambda: len(waiting()) == 12 and waiting(), 1.0, limit=10)
+    assert all("containerInstanceArn" not in t for t in first)
+    assert {t["capacityProviderName"] for t in first} == {"cp"}
     sim.advance_until(lambda: group()["DesiredCapacity"] == 6, 20.0)
     def all_running() -> list[dict[str, Any]]:
         r = running()
@@ -78,6 +86,7 @@ def test_service_scales_the_group_out_and_back_in(sim: SimServer) -> None:
 
     got = sim.advance_until(all_running, 10.0, limit=60)
     assert {t["capacityProviderName"] for t in got} == {"cp"}
+    assert {t["taskArn"] for t in got} == {t["taskArn"] for t in first}  # the same tasks
     assert len({t["containerInstanceArn"] for t in got}) == 6
     g = group()
     assert len(g["Instances"]) == 6
