@@ -85,6 +85,8 @@ EXECUTION_ENV = "AWS_ECS_FARGATE"
 SUBNET_CIDR = "127.1.0.0/16"
 #: seconds between looks at the desired set when nothing woke the fleet
 RESCAN = 1.0
+#: the same when the fleet runs no task
+IDLE_RESCAN = 60.0
 #: the most a process container gets to stop when the server shuts down
 SHUTDOWN_STOP_TIMEOUT = 10.0
 SHUTDOWN_REPORT_WAIT = 2.0
@@ -221,7 +223,7 @@ class FargateFleet:
             )
 
     async def _run(self) -> None:
-        for _ in range(1_000_000_000):  # bounded: each pass waits for a change or RESCAN
+        for _ in range(1_000_000_000):  # bounded: each pass waits for a change or a rescan
             self._wake.clear()
             try:
                 await self.reconcile()
@@ -229,7 +231,9 @@ class FargateFleet:
                 raise
             except Exception:
                 log.exception("the Fargate fleet could not reconcile")
-            await wait_event(self.clock, self._wake, RESCAN)
+            # with no task to follow, only a change to the desired set (which wakes the
+            # fleet: fargate_index.listen) gives it work; IDLE_RESCAN is a safety net
+            await wait_event(self.clock, self._wake, RESCAN if self.runners else IDLE_RESCAN)
 
     # -- the desired set --------------------------------------------------------------
 
