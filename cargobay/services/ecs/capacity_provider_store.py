@@ -13,8 +13,11 @@ import re
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
+from cargobay.protocol.errors import AwsError
 from cargobay.services.autoscaling import names as asg_names
 from cargobay.services.ecs import arns
+from cargobay.services.ecs import service_store as services
+from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.cluster_settings import CAPACITY_PROVIDER_TABLE, FARGATE_PROVIDERS
 from cargobay.services.ecs.errors import ClientException, InvalidParameterException
 from cargobay.store import Store
@@ -171,3 +174,24 @@ def is_fargate(name: str) -> bool:
 
 def all_providers(store: Store, ctx: RequestContext) -> list[Doc]:
     return [d for _, d in store.scan(TABLE, arns.scope_prefix(ctx))]
+
+
+class ResourceInUseException(AwsError):
+    code = "ResourceInUseException"
+
+
+def in_use_in_cluster(store: Store, cluster_key: str, names: set[str]) -> bool:
+    """Whether a task that is not STOPPED, or a service that is not INACTIVE, of the
+    cluster uses one of the providers ``names``."""
+    if not names:
+        return False
+    for _, svc in store.scan(services.TABLE, cluster_key + "/"):
+        if svc.get("status") != services.INACTIVE and any(
+            item.get("capacityProvider") in names
+            for item in svc.get("capacityProviderStrategy") or []
+        ):
+            return True
+    return any(
+        t.get("capacityProviderName") in names and t.get("lastStatus") != "STOPPED"
+        for _, t in store.scan(tasks.TABLE, cluster_key + "/")
+    )

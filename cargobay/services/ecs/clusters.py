@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
+from cargobay.services.ecs import capacity_provider_store as cps
 from cargobay.services.ecs import cluster_settings as rules
 from cargobay.services.ecs import cluster_stats
 from cargobay.services.ecs import cluster_store as clusters
@@ -149,6 +150,11 @@ class ClusterOps(EcsBase):
         strategy = rules.capacity_provider_strategy(
             req["defaultCapacityProviderStrategy"], providers
         )
+        # "You can only disassociate an existing capacity provider from a cluster if it's
+        # not being used by any existing tasks."
+        removed = set(doc.get("capacityProviders") or []) - set(providers)
+        if cps.in_use_in_cluster(self.store, clusters.key(ctx, doc["clusterName"]), removed):
+            raise cps.ResourceInUseException(cps.IN_USE)
         doc["capacityProviders"] = providers
         doc["defaultCapacityProviderStrategy"] = strategy
         self._save(ctx, doc)

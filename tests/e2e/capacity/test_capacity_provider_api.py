@@ -157,3 +157,22 @@ def test_describe_pages_and_tags(ecs: Any, asg: Any, url: str) -> None:
     cli = json.loads(aws_cli(url, "ecs", "describe-capacity-providers",
                              "--capacity-providers", "cp2").stdout)
     assert cli["capacityProviders"][0]["autoScalingGroupProvider"]["managedDraining"] == "ENABLED"
+
+
+def test_a_strategy_cannot_mix_fargate_and_group_providers(ecs: Any, asg: Any) -> None:
+    ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={
+        "autoScalingGroupArn": group(asg)})
+    ecs.create_cluster(clusterName="m", capacityProviders=["cp", "FARGATE"])
+    ecs.register_task_definition(family="t", containerDefinitions=[
+        {"name": "main", "image": "busybox", "memory": 64}])
+    msg = expect_error(lambda: ecs.run_task(cluster="m", taskDefinition="t",
+                                            capacityProviderStrategy=[
+                                                {"capacityProvider": "cp", "weight": 1},
+                                                {"capacityProvider": "FARGATE", "weight": 1}]),
+                       "InvalidParameterException")
+    assert "cannot contain a mix of capacity providers" in msg
+    # the group provider has no instance and no managed scaling: a failure, no task
+    out = ecs.run_task(cluster="m", taskDefinition="t",
+                       capacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
+    assert out["tasks"] == []
+    assert out["failures"][0]["reason"] == "RESOURCE:CPU"

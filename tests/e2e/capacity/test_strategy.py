@@ -99,3 +99,21 @@ def test_strategy_errors(ecs: Any) -> None:
             networkConfiguration=NETWORK, **e), "InvalidParameterException")
         assert got == message
     assert ecs.list_tasks(cluster="e")["taskArns"] == []
+
+
+def test_a_provider_in_use_cannot_leave_the_cluster(ecs: Any) -> None:
+    ecs.create_cluster(clusterName="u", capacityProviders=["FARGATE", "FARGATE_SPOT"])
+    td = fargate_td(ecs)
+    out = ecs.run_task(cluster="u", taskDefinition=td, networkConfiguration=NETWORK,
+                       capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT",
+                                                  "weight": 1}])
+    msg = expect_error(lambda: ecs.put_cluster_capacity_providers(
+        cluster="u", capacityProviders=["FARGATE"], defaultCapacityProviderStrategy=[]),
+        "ResourceInUseException")
+    assert msg == "The specified capacity provider is in use and cannot be removed."
+    assert ecs.describe_clusters(clusters=["u"])["clusters"][0]["capacityProviders"] == [
+        "FARGATE", "FARGATE_SPOT"]
+    # FARGATE is not in use: it may go
+    ecs.put_cluster_capacity_providers(cluster="u", capacityProviders=["FARGATE_SPOT"],
+                                       defaultCapacityProviderStrategy=[])
+    ecs.stop_task(cluster="u", task=out["tasks"][0]["taskArn"])
