@@ -54,12 +54,17 @@ class Needs:
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Needs:
+        ports = doc.get("ports")
+        udp = doc.get("udp")
         return cls(
             int(doc.get("cpu", 0)),
             int(doc.get("memory", 0)),
-            frozenset(int(p) for p in doc.get("ports", [])),
-            frozenset(int(p) for p in doc.get("udp", [])),
+            frozenset(map(int, ports)) if ports else _NO_PORTS,
+            frozenset(map(int, udp)) if udp else _NO_PORTS,
         )
+
+
+_NO_PORTS: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

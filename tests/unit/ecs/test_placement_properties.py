@@ -16,10 +16,11 @@ below, not computed by cargobay) and checks, after every step:
   one instance);
 - a RunTask that placed fewer than asked could place the task nowhere (every ACTIVE
   instance lacks something, by the model) and named every instance in ``failures``;
-- single-strategy placements chose as the strategy says (ECS Developer Guide, "Amazon
-  ECS task placement strategies"): binpack the least remaining memory/CPU that fits,
+- every placement chose as its strategy says (ECS Developer Guide, "Amazon ECS task
+  placement strategies"): binpack the least remaining memory/CPU that fits,
   spread(instanceId) an instance with the fewest tasks of the group, spread over the
-  zone attribute a zone with the fewest tasks of the group among those where it fits.
+  zone attribute a zone with the fewest tasks of the group among those where it fits
+  (then, with spread(instanceId) second, the instance of that zone with the fewest).
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ fleets = st.lists(
         st.booleans(),  # gpu attribute
     ),
     min_size=1,
-    max_size=8,
+    max_size=10,
 )
 
 steps = st.lists(
@@ -178,7 +179,7 @@ steps = st.lists(
         st.tuples(
             st.just("run"),
             st.sampled_from(sorted(TASK_DEFINITIONS)),
-            st.integers(1, 10),
+            st.sampled_from([1, 1, 2, 3, 5, 10]),
             st.integers(0, len(STRATEGIES) - 1),
             st.sampled_from([None, "distinct", *MEMBER_OF]),
             st.sampled_from(["g1", "g2"]),
@@ -187,7 +188,7 @@ steps = st.lists(
         st.tuples(st.just("start"), st.integers(0, 10_000)),
     ),
     min_size=1,
-    max_size=25,
+    max_size=30,
 )
 
 
@@ -259,7 +260,20 @@ def check_instances(ecs: Any, cluster: str, model: Model) -> None:
 def check_choice(model: Model, strategy: list[dict[str, str]], family: str, group: str,
                  before: dict[str, tuple[int, int]], chosen: str,
                  fitting: list[str]) -> None:
-    """A single-strategy, single-task placement chose as the strategy says."""
+    """A placement (``chosen``, already in the model) chose as its only strategy says
+    (and, for spread over the zone then spread(instanceId), as the second says within
+    the zone)."""
+    if strategy == STRATEGIES[5]:
+        zone_of = {a: model.instances[a].attrs["ecs.availability-zone"] for a in model.instances}
+        mine = Counter(t.instance for t in model.live.values() if t.group == group)
+        mine[chosen] -= 1  # the task just placed
+        per_zone: Counter[str | None] = Counter()
+        for a, n in mine.items():
+            per_zone[zone_of[a]] += n
+        assert per_zone[zone_of[chosen]] == min(per_zone[zone_of[a]] for a in fitting)
+        same_zone = [a for a in fitting if zone_of[a] == zone_of[chosen]]
+        assert mine[chosen] == min(mine[a] for a in same_zone)
+        return
     if len(strategy) != 1:
         return
     kind, fld = strategy[0]["type"], strategy[0].get("field", "")
@@ -277,7 +291,7 @@ def check_choice(model: Model, strategy: list[dict[str, str]], family: str, grou
         assert per_zone[zone_of[chosen]] == min(per_zone[zone_of[a]] for a in fitting)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fleet=fleets, script=steps)
 def test_placement_never_overcommits_and_keeps_every_constraint(
     fleet: list[tuple[int, int, str, str, bool]],
@@ -302,22 +316,22 @@ def test_placement_never_overcommits_and_keeps_every_constraint(
             member = MEMBER_OF.get(constraint) if constraint else None
             constraints = ([{"type": "distinctInstance"}] if distinct else
                            [{"type": "memberOf", "expression": constraint}] if constraint else [])
-            before = {a: model.remaining(a)[:2] for a in model.instances}
-            fitting = [a for a in model.instances
-                       if model.fits(a, need, group, distinct, member)]
             out = ecs.run_task(ctx(), {
                 "cluster": cluster, "taskDefinition": family, "count": count, "group": group,
                 "placementStrategy": strategy, "placementConstraints": constraints,
             })
+            # the copies are placed one after the other: each is checked against the
+            # fleet as the ones before it left it
             for t in out["tasks"]:
                 arn = t["containerInstanceArn"]
                 assert model.fits(arn, need, group, distinct, member), (
                     f"{family} placed where it does not fit: {constraint}")
                 assert t["cpu"] == str(need.cpu) and t["memory"] == str(need.memory)
+                before = {a: model.remaining(a)[:2] for a in model.instances}
+                fitting = [a for a in model.instances
+                           if model.fits(a, need, group, distinct, member)]
                 model.live[t["taskArn"]] = Live(arn, group, need)
-            if count == 1 and out["tasks"]:
-                check_choice(model, strategy, family, group, before,
-                             out["tasks"][0]["containerInstanceArn"], fitting)
+                check_choice(model, strategy, family, group, before, arn, fitting)
             if len(out["tasks"]) < count:
                 assert out["failures"], "fewer tasks than asked, and no failures"
                 assert not [a for a in model.instances
