@@ -104,3 +104,33 @@ def test_spot_task_interrupted_and_replaced(sim: SimServer) -> None:
 
     ecs.update_service(cluster="sp", service="s", desiredCount=0)
     sim.advance_until(lambda: not tasks(), 1.0)
+
+
+def test_interruptions_on_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CARGOBAY_FARGATE_SPOT_INTERRUPTION_RATE=60 per task-hour: each minute, every
+    running FARGATE_SPOT task is interrupted (a chance of 60 × 60 / 3600 = 1)."""
+    monkeypatch.setenv("CARGOBAY_FARGATE_SPOT_INTERRUPTION_RATE", "60")
+    sim = SimServer(behind=60.0)
+    sim.start()
+    try:
+        ecs = client("ecs", sim.url)
+        ecs.create_cluster(clusterName="r", capacityProviders=["FARGATE_SPOT"])
+        td = ecs.register_task_definition(
+            family="spot", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+            cpu="256", memory="512", containerDefinitions=[{
+                "name": "main", "image": "cargobay-test/busybox:latest", "stopTimeout": 2,
+                "command": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        arn = ecs.run_task(cluster="r", taskDefinition=td, networkConfiguration=NETWORK,
+                           capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT",
+                                                      "weight": 1}])["tasks"][0]["taskArn"]
+
+        def task() -> dict[str, Any]:
+            return dict(ecs.describe_tasks(cluster="r", tasks=[arn])["tasks"][0])
+
+        sim.advance_until(lambda: task()["lastStatus"] == "RUNNING", 1.0)
+        got = sim.advance_until(lambda: task()["lastStatus"] == "STOPPED" and task(), 5.0)
+        assert (got["stopCode"], got["stoppedReason"]) == (
+            "SpotInterruption", "Your Spot Task was interrupted.")
+    finally:
+        sim.stop()
