@@ -54,6 +54,7 @@ from cargobay.clock import wait_event
 from cargobay.fargate import cpu_quota, orphans
 from cargobay.fargate.plane import InProcessEcs, InProcessPlane
 from cargobay.fargate.sandbox import SizedRuntime, sized
+from cargobay.fargate.usage import FleetUsage
 from cargobay.services.ecs import fargate_index, fargate_network, service_tasks
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.events_out import task_state_change
@@ -121,6 +122,8 @@ class FargateFleet:
         self._main: asyncio.Task[None] | None = None
         self._log_dir: str | None = None
         self._closed = False
+        #: the tasks' real CPU and memory use, for ECS's service metrics
+        self.usage = FleetUsage(app, lambda: self.runtime, self.runners)
 
     # -- life ------------------------------------------------------------------------
 
@@ -129,6 +132,7 @@ class FargateFleet:
         self._closed = False
         fargate_index.listen(self.store, self.wake)
         self._main = asyncio.create_task(self._run(), name="fargate-fleet")
+        self.usage.start()
 
     def wake(self) -> None:
         """Look at the desired set again soon (callable from any thread)."""
@@ -147,6 +151,7 @@ class FargateFleet:
     async def stop(self) -> None:
         self._closed = True
         fargate_index.unlisten(self.store, self.wake)
+        await self.usage.stop()
         if self._main is not None:
             self._main.cancel()
             with contextlib.suppress(asyncio.CancelledError):
