@@ -95,10 +95,10 @@ class InProcessPlane(ControlPlane):
         try:
             if name == "credentials":
                 # the same answer as the agents' endpoint (agent_credentials)
-                out: Doc = agent_credentials._credentials(self.app, task, body.get("role"))
+                out: Doc = agent_credentials.credentials_answer(self.app, task, body.get("role"))
                 return out
             if name == "secrets":
-                return await agent_credentials._secrets(self.app, task, body)
+                return await agent_credentials.secrets_answer(self.app, task, body)
         except agent_credentials.AgentRequestError as e:
             raise PlaneRefused(e.status, e.code, e.message) from None
         raise PlaneRefused(404, "NotFoundException", f"No {name}.")

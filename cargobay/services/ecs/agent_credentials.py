@@ -84,11 +84,11 @@ async def handle(app: App, req: HttpRequest) -> HttpResponse:
         body = _body(req.body)
         task = _task_of(app, req, body, stopped_ok=req.path == RELEASE_PATH)
         if req.path == CREDENTIALS_PATH:
-            return _json(200, _credentials(app, task, body.get("role")))
+            return _json(200, credentials_answer(app, task, body.get("role")))
         if req.path == RELEASE_PATH:
             count = task_credential_keys.revoke_all(app.store, tasks.key_of(task))
             return _json(200, {"revoked": count})
-        return _json(200, await _secrets(app, task, body))
+        return _json(200, await secrets_answer(app, task, body))
     except AgentRequestError as e:
         return _json(e.status, {"__type": e.code, "message": e.message})
     except AwsError as e:  # authentication
@@ -172,7 +172,7 @@ def _assume(app: App, task: Doc, role_arn: str) -> Any:
         raise AgentRequestError("CannotAssumeRoleError", f"{e.code}: {e.message}") from e
 
 
-def _credentials(app: App, task: Doc, which: Any = None) -> Doc:
+def credentials_answer(app: App, task: Doc, which: Any = None) -> Doc:
     member = "executionRoleArn" if which == "execution" else "taskRoleArn"
     role_arn = _role(task, member)
     if role_arn is None:
@@ -192,7 +192,7 @@ def _credentials(app: App, task: Doc, which: Any = None) -> Doc:
     }
 
 
-async def _secrets(app: App, task: Doc, body: Doc) -> Doc:
+async def secrets_answer(app: App, task: Doc, body: Doc) -> Doc:
     wanted = body.get("secrets")
     if not isinstance(wanted, list) or not all(
         isinstance(s, dict) and isinstance(s.get("name"), str)
