@@ -66,7 +66,7 @@ def test_spot_task_interrupted_and_replaced(sim: SimServer) -> None:
 
     first = sim.advance_until(
         lambda: (r := [t for t in tasks() if t["lastStatus"] == "RUNNING"]) and len(r) == 2
-        and r, 1.0)
+        and r, 1.0, limit=300)
     assert {t["capacityProviderName"] for t in first} == {"FARGATE_SPOT"}
     victim = first[0]["taskArn"]
 
@@ -87,7 +87,7 @@ def test_spot_task_interrupted_and_replaced(sim: SimServer) -> None:
     # the service replaces it
     again = sim.advance_until(
         lambda: (r := [t for t in tasks() if t["lastStatus"] == "RUNNING"]) and len(r) == 2
-        and r, 1.0)
+        and r, 1.0, limit=300)
     assert victim not in {t["taskArn"] for t in again}
     assert {t["capacityProviderName"] for t in again} == {"FARGATE_SPOT"}
 
