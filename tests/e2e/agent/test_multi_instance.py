@@ -1,6 +1,7 @@
 """Several container instances on one machine (issue 4): three real ``cargobay agent``
 processes against one ``cargobay server``, each declaring its own size and attributes
-(``--cpu --memory --attribute KEY=VALUE --data-dir``, process runtime), and placement
+(``--runtime --cpu --memory --attribute KEY=VALUE --data-dir``; process and docker
+runtimes), and placement
 across them shown with boto3 (ECS Developer Guide, "Amazon ECS task placement"):
 
 - the declared size is what placement accounts against (registeredResources);
@@ -26,9 +27,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.agent.conftest import TEST_IMAGE, WAIT
+from tests.e2e.agent.conftest import TEST_IMAGE, WAIT, remove_containers
 from tests.support import ServerProcess, client
 
+#: sleeps, and exits at once on SIGTERM (a shell as PID 1 would ignore it in Docker)
+STOPS_ON_TERM = "trap 'exit 0' TERM; sleep 120 & wait"
 #: name -> (cpu units, MiB, zone, tier)
 AGENTS: dict[str, tuple[int, int, str, str]] = {
     "small": (1024, 1024, "us-east-1a", "web"),
@@ -48,10 +51,11 @@ def until(check: Any, what: str, timeout: float = WAIT) -> Any:
 
 
 class Fleet:
-    def __init__(self, url: str, cluster: str, tmp: Path) -> None:
+    def __init__(self, url: str, cluster: str, tmp: Path, runtime: str) -> None:
         self.url = url
         self.cluster = cluster
         self.tmp = tmp
+        self.runtime = runtime
         self.ecs = client("ecs", url)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.arn: dict[str, str] = {}  # agent name -> container instance ARN
@@ -60,7 +64,7 @@ class Fleet:
         for name, (cpu, memory, zone, tier) in AGENTS.items():
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "cargobay", "agent", "--endpoint", self.url,
-                 "--cluster", self.cluster, "--runtime", "process",
+                 "--cluster", self.cluster, "--runtime", self.runtime,
                  "--cpu", str(cpu), "--memory", str(memory),
                  "--attribute", f"ecs.availability-zone={zone}",
                  "--attribute", f"tier={tier}", "--attribute", f"agent={name}",
@@ -116,7 +120,7 @@ class Fleet:
         self.ecs.register_task_definition(
             family=family, networkMode="host",
             containerDefinitions=[{"name": "app", "image": TEST_IMAGE, "cpu": cpu,
-                                   "memory": memory, "command": ["sh", "-c", "sleep 120"]}],
+                                   "memory": memory, "command": ["sh", "-c", STOPS_ON_TERM]}],
         )
         return family
 
@@ -132,7 +136,8 @@ class Fleet:
     def stop_all(self, arns: list[str]) -> None:
         for arn in arns:
             self.ecs.stop_task(cluster=self.cluster, task=arn)
-        until(lambda: set(self.statuses(arns)) == {"STOPPED"}, "every task STOPPED")
+        until(lambda: set(self.statuses(arns)) == {"STOPPED"}, "every task STOPPED",
+              timeout=2 * WAIT)
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +152,9 @@ def server_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def fleet(server_url: str, tmp_path: Path) -> Iterator[Fleet]:
+def fleet(server_url: str, tmp_path: Path, runtime_kind: str) -> Iterator[Fleet]:
     cluster = f"multi-{uuid.uuid4().hex[:8]}"
-    f = Fleet(server_url, cluster, tmp_path)
+    f = Fleet(server_url, cluster, tmp_path, runtime_kind)
     f.ecs.create_cluster(clusterName=cluster)
     try:
         f.start()
@@ -163,6 +168,8 @@ def fleet(server_url: str, tmp_path: Path) -> Iterator[Fleet]:
                 until(lambda: set(f.statuses(running)) == {"STOPPED"}, "cleanup")
         finally:
             f.stop()
+            if runtime_kind == "docker":
+                remove_containers(cluster)
 
 
 MEMBER_OF = [
