@@ -317,7 +317,6 @@ class SchedulerOps(EcsBase):
                 if st.last_status == "STOPPED":
                     self._due(float(st.stopped_at or now) + tasks.STOPPED_RETENTION)
             return 0
-        self._due(now)
         out = _Outcome()
         changed = False
         if svc.get("schedulingStrategy") == deployments.DAEMON:
@@ -328,6 +327,15 @@ class SchedulerOps(EcsBase):
         changed |= self._bookkeeping(cluster, skey, svc, now)
         if changed:
             self._book.put(skey, svc)
+        if out.unplaced is not None and out.unplaced[1] == NO_INSTANCES and not any(
+                st.live for st in self._index.of(skey).values()):
+            # nothing running in a cluster with no instance: it waits for one to
+            # register (instance_changed wakes the loop), or to say so again
+            said = (self.store.get(service_events.TABLE, skey) or {}).get("_last") or {}
+            when = said.get(out.unplaced[0])
+            self._due(now if when is None else float(when) + service_events.DUPLICATE_WINDOW)
+        else:  # work in progress: looked at again on the next full pass (a second on)
+            self._due(now)
         return len(out.placed)
 
     # -- REPLICA ----------------------------------------------------------------------------
