@@ -5,8 +5,9 @@ and friends are honoured), running every blocking call in its own thread pool.
 
 - **pull**: an image present on the engine counts as pulled, and is remembered so later
   tasks skip the check (ECS_IMAGE_PULL_BEHAVIOR ``prefer-cached``; a create that finds it
-  gone pulls again); otherwise the engine is asked to pull it, and a failure becomes CannotPullContainerError in ECS's shape
-  (``pull image manifest has been retried 1 time(s): failed to resolve ref <ref>: ...``).
+  gone pulls again); otherwise the engine is asked to pull it, and a failure becomes
+  CannotPullContainerError in ECS's shape (``pull image manifest has been retried 1
+  time(s): failed to resolve ref <ref>: ...``).
 - **create** maps the spec the way the ECS agent does: entryPoint/command,
   environment, workingDirectory, user, cpu → CpuShares (the agent passes 0 and 1 as 2,
   the kernel's minimum), memory → Memory, memoryReservation → MemoryReservation (both
