@@ -44,6 +44,7 @@ Doc = dict[str, Any]
 EPOCH_TABLE = "ecs.placement_epoch"
 _MAX_CACHED_EXPRESSIONS = 64
 _MAX_LOADS = 16
+_NO_PORTS: frozenset[str] = frozenset()
 
 #: (group, attribute name, memberOf expressions, required attributes, distinctInstance)
 _LoadKey = tuple[str, str, tuple[Expr, ...], tuple[tuple[str, str | None], ...], bool]
@@ -95,7 +96,18 @@ class Slot:
 
 def _slot(key: str, doc: Doc, serial: int, old: Slot | None = None) -> Slot:
     rem = doc.get("remainingResources") or placement.remaining(doc)
-    values = {r["name"]: r for r in rem}
+    cpu = memory = 0
+    ports = udp = _NO_PORTS
+    for r in rem:  # (the last entry of a name counts, as a dict of them would say)
+        name = r["name"]
+        if name == placement.CPU:
+            cpu = int(r.get("integerValue", 0))
+        elif name == placement.MEMORY:
+            memory = int(r.get("integerValue", 0))
+        elif name == placement.PORTS:
+            ports = frozenset(r.get("stringSetValue") or _NO_PORTS)
+        elif name == placement.PORTS_UDP:
+            udp = frozenset(r.get("stringSetValue") or _NO_PORTS)
     if old is not None and (
         old.doc is doc or old.doc.get("attributes") == doc.get("attributes")
     ):
@@ -109,10 +121,10 @@ def _slot(key: str, doc: Doc, serial: int, old: Slot | None = None) -> Slot:
         active=doc.get("status") == instances.ACTIVE,
         connected=bool(doc.get("agentConnected")),
         attrs=attrs,
-        cpu=int(values.get(placement.CPU, {}).get("integerValue", 0)),
-        memory=int(values.get(placement.MEMORY, {}).get("integerValue", 0)),
-        ports=frozenset(values.get(placement.PORTS, {}).get("stringSetValue", [])),
-        udp=frozenset(values.get(placement.PORTS_UDP, {}).get("stringSetValue", [])),
+        cpu=cpu,
+        memory=memory,
+        ports=ports,
+        udp=udp,
     )
 
 
