@@ -89,7 +89,7 @@ class Slot:
                 ec2_instance_id=doc.get("ec2InstanceId", ""),
                 registered_at=float(doc.get("registeredAt", 0.0)),
                 running_tasks_count=int(doc.get("runningTasksCount", 0)),
-                task_groups=list(self.groups.elements()),
+                task_groups=self.groups,  # (task:group asks which groups, not how many)
             )
         return f
 
