@@ -242,6 +242,7 @@ class DockerRuntime:
 
     async def wait(self, handle: ContainerHandle) -> ContainerStatus:
         box = self._box(handle)
+        st = ContainerStatus(state=ContainerState.RUNNING)
         for _ in range(1_000_000):  # bounded: ~ EXIT_POLL_INTERVAL s each
             following = await self._ensure_events()
             if following and not box.exited.is_set():
@@ -257,7 +258,7 @@ class DockerRuntime:
                 await self.clock.sleep(EXIT_POLL_INTERVAL if not following else 1.0)
         with contextlib.suppress(TimeoutError):
             await wait_for(self.clock, box.logs_done.wait(), LOG_DRAIN_TIMEOUT)
-        return await self.status(handle)
+        return st  # the exited container's last inspect: nothing changes after exit
 
     async def stop(self, handle: ContainerHandle, timeout: float | None = None) -> None:
         box = self._box(handle)
