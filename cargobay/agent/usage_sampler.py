@@ -141,7 +141,10 @@ class UsageSampler:
             del self._usage[key]
         self._readings += 1
         cost = self._perf() - started
-        self._next_at = self._perf() + max(self._refresh_every, cost / COST_SHARE)
+        # a runtime whose stats cost more than our own time shows (the Docker engine
+        # walks cgroups for each) asks for readings further apart
+        every = max(self._refresh_every, float(getattr(runtime, "stats_interval", 0.0)))
+        self._next_at = self._perf() + max(every, cost / COST_SHARE)
 
     def close(self) -> None:
         if self._refresh is not None:

@@ -112,6 +112,10 @@ class DockerRuntime:
     """Runs containers on a Docker engine; see the module docstring for the mapping."""
 
     name = "docker"
+    #: the least real time (s) between two usage readings of all containers
+    #: (agent/usage_sampler.py): each stats call makes the engine read the container's
+    #: cgroups, CPU the containers being started need more; ECS publishes per minute
+    stats_interval = 10.0
 
     def __init__(self, clock: Clock, api: Any, *, max_workers: int = 16) -> None:
         self.clock = clock
