@@ -143,6 +143,24 @@ def test_report_refreshes_at_most_once_per_interval_and_sends_each_reading_once(
     asyncio.run(main())
 
 
+def test_a_runtime_with_costly_stats_is_read_further_apart() -> None:
+    async def main() -> None:
+        rt, perf = FakeRuntime(), Perf()
+        rt.stats_interval = 10.0  # type: ignore[attr-defined]  # as DockerRuntime says
+        s = UsageSampler(lambda: rt, SimClock(), perf=perf, refresh_every=1.0)
+        runners: dict[str, Any] = {"arn:t1": runner("a")}
+        rt.cpu["id-a"], rt.mem["id-a"] = 0.0, MIB
+        for step in range(12):  # a poll every real second
+            s.report(runners)
+            for _ in range(3):
+                await asyncio.sleep(0)
+            assert rt.reads == (1 if step < 10 else 2), step
+            perf.t += 1.0
+        s.close()
+
+    asyncio.run(main())
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_real_processes_on_a_still_simulated_clock(tmp_path: Path) -> None:
     """A busy loop shows about a core's worth of units (less on a loaded machine), a
