@@ -11,14 +11,11 @@ scales in to the maximum").  With ScheduledScalingSuspended nothing changes.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import heapq
 import logging
 from typing import TYPE_CHECKING, Any
 
-from cargobay.clock import wait_event
 from cargobay.services.application_autoscaling import activities, names, schedule_expr
+from cargobay.services.deadlines import DeadlineLoop
 
 if TYPE_CHECKING:
     from cargobay.services.application_autoscaling.service import ApplicationAutoScalingService
@@ -31,42 +28,32 @@ Doc = dict[str, Any]
 class ActionScheduler:
     def __init__(self, svc: ApplicationAutoScalingService) -> None:
         self.svc = svc
-        self._next: dict[str, float] = {}
-        self._heap: list[tuple[float, str]] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        #: action key → next firing
+        self.loop = DeadlineLoop(svc.clock, "aas-scheduler", self._fire_due)
         self.fired = 0
 
     def reset(self) -> None:
-        self._next.clear()
-        self._heap.clear()
+        self.loop.reset()
 
     async def start(self) -> None:
         self.reset()
         for key, doc in self.svc.store.scan(names.SCHEDULED):
             self._plan(key, doc)
-        self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._run(), name="aas-scheduler")
+        await self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
-        self._wake = None
+        await self.loop.stop()
 
     def refresh(self, key: str) -> None:
         """An action was put or deleted."""
-        self._next.pop(key, None)
+        self.loop.queue.discard(key)
         doc = self.svc.store.get(names.SCHEDULED, key)
         if doc is not None:
             self._plan(key, doc)
-        if self._wake is not None:
-            self._wake.set()
+        self.loop.wake()
 
     def next_firing(self, key: str) -> float | None:
-        return self._next.get(key)
+        return self.loop.queue.get(key)
 
     def _plan(self, key: str, doc: Doc, after: float | None = None) -> None:
         try:
@@ -81,31 +68,14 @@ class ActionScheduler:
         t = schedule_expr.next_fire(expr, tz, anchor, since, start, doc.get("EndTime"))
         if t is None:
             return
-        self._next[key] = t
-        heapq.heappush(self._heap, (t, key))
+        self.loop.queue.set(key, t)
 
-    async def _run(self) -> None:
-        clock = self.svc.clock
-        while True:
-            assert self._wake is not None
-            self._wake.clear()
-            now = clock.now()
-            due: list[tuple[float, str]] = []
-            while self._heap and self._heap[0][0] <= now:
-                t, key = heapq.heappop(self._heap)
-                if self._next.get(key) != t:
-                    continue  # stale: the action changed since
-                del self._next[key]
-                due.append((t, key))
-            for t, key in due:
-                try:
-                    await self._fire(key, t)
-                except Exception:
-                    log.exception("scheduled action %s failed", key)
-            if due:
-                continue
-            wait = self._heap[0][0] - now if self._heap else None
-            await wait_event(clock, self._wake, wait)
+    async def _fire_due(self, due: list[tuple[float, str]]) -> None:
+        for t, key in due:
+            try:
+                await self._fire(key, t)
+            except Exception:
+                log.exception("scheduled action %s failed", key)
 
     async def _fire(self, key: str, t: float) -> None:
         store = self.svc.store

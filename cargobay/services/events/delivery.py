@@ -17,15 +17,12 @@ when the retry policy ran out, EXHAUSTED_RETRY_CONDITION; else it is dropped.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import heapq
 import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from cargobay.clock import wait_event
 from cargobay.protocol.errors import AwsError
+from cargobay.services.deadlines import DeadlineLoop
 from cargobay.services.events import names
 from cargobay.services.events.input_transform import dumps
 from cargobay.services.events.targets import (
@@ -58,10 +55,9 @@ class Deliveries:
         self.svc = svc
         self._jobs: dict[str, Doc] = {}  # "<outbox key>#<index>" → job
         self._docs: dict[str, Doc] = {}  # outbox key → {"jobs": [job or None, ...]}
-        self._heap: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        #: job key → when it is due
+        self.loop = DeadlineLoop(svc.clock, "events-delivery", self._send_due, batch=BATCH)
         #: jobs sent and dead-lettered since start (for tests and benchmarks)
         self.sent = 0
         self.dead_lettered = 0
@@ -83,8 +79,7 @@ class Deliveries:
         doc: Doc = {"jobs": jobs}
         self.svc.store.put(names.OUTBOX, doc_key, doc)
         self._load(doc_key, doc)
-        if self._wake is not None:
-            self._wake.set()
+        self.loop.wake()
 
     def _load(self, doc_key: str, doc: Doc) -> None:
         self._docs[doc_key] = doc
@@ -93,7 +88,7 @@ class Deliveries:
                 continue
             key = f"{doc_key}#{i}"
             self._jobs[key] = job
-            heapq.heappush(self._heap, (job["nextAt"], next(self._seq), key))
+            self.loop.queue.set(key, job["nextAt"])
 
     def pending(self) -> int:
         return len(self._jobs)
@@ -101,48 +96,24 @@ class Deliveries:
     def reset(self) -> None:
         self._jobs.clear()
         self._docs.clear()
-        self._heap.clear()
+        self.loop.reset()
 
     async def start(self) -> None:
         self.reset()
         for doc_key, doc in self.svc.store.scan(names.OUTBOX):
             self._load(doc_key, doc)
-        self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._run(), name="events-delivery")
+        await self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
-        self._wake = None
+        await self.loop.stop()
 
     # -- the loop ---------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        clock = self.svc.clock
-        while True:
-            assert self._wake is not None
-            self._wake.clear()
-            now = clock.now()
-            due: list[str] = []
-            while self._heap and self._heap[0][0] <= now and len(due) < BATCH:
-                _, _, key = heapq.heappop(self._heap)
-                if key in self._jobs:
-                    due.append(key)
-            if due:
-                try:
-                    await self._send(due)
-                except Exception:  # keep the loop alive; the jobs stay in the outbox
-                    log.exception("delivery batch failed")
-                continue
-            wait = self._heap[0][0] - now if self._heap else None
-            await self._sleep(wait)
-
-    async def _sleep(self, seconds: float | None) -> None:
-        assert self._wake is not None
-        await wait_event(self.svc.clock, self._wake, seconds)
+    async def _send_due(self, due: list[tuple[float, str]]) -> None:
+        try:
+            await self._send([key for _, key in due])
+        except Exception:  # keep the loop alive; the jobs stay in the outbox
+            log.exception("delivery batch failed")
 
     async def _send(self, keys: list[str]) -> None:
         done: list[str] = []
@@ -201,7 +172,7 @@ class Deliveries:
                 else:
                     store.put(names.OUTBOX, doc_key, doc)
         for key, job in retry:
-            heapq.heappush(self._heap, (job["nextAt"], next(self._seq), key))
+            self.loop.queue.set(key, job["nextAt"])
 
     def _again(self, job: Doc, err: DeliveryError) -> bool:
         """Whether to retry ``job`` (then its attempt count and next time are set)."""

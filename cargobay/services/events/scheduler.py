@@ -11,13 +11,10 @@ enabled (``_anchor``), cron in UTC minutes — and every firing sends its target
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import heapq
 import logging
 from typing import TYPE_CHECKING, Any
 
-from cargobay.clock import wait_event
+from cargobay.services.deadlines import DeadlineLoop
 from cargobay.services.events import names
 from cargobay.services.events.envelope import make_event
 from cargobay.services.events.names import BusRef
@@ -36,47 +33,36 @@ Doc = dict[str, Any]
 class Scheduler:
     def __init__(self, svc: EventsService) -> None:
         self.svc = svc
-        self._next: dict[str, float] = {}  # rule key → next firing
-        self._heap: list[tuple[float, str]] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        #: rule key → next firing
+        self.loop = DeadlineLoop(svc.clock, "events-scheduler", self._fire_due)
         self.fired = 0
 
     def reset(self) -> None:
-        self._next.clear()
-        self._heap.clear()
+        self.loop.reset()
 
     async def start(self) -> None:
         self.reset()
         for key, doc in self.svc.store.scan(names.RULES):
             self._plan(key, doc)
-        self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._run(), name="events-scheduler")
+        await self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
-        self._wake = None
+        await self.loop.stop()
 
     def refresh(self, bus: BusRef, rule: str) -> None:
         """A rule was created, changed, enabled, disabled or deleted."""
         key = bus.rule_key(rule)
-        self._next.pop(key, None)
+        self.loop.queue.discard(key)
         doc = self.svc.store.get(names.RULES, key)
         if doc is not None:
             self._plan(key, doc)
-        if self._wake is not None:
-            self._wake.set()
+        self.loop.wake()
 
     def forget_bus(self, bus: BusRef) -> None:
-        for key in [k for k in self._next if k.startswith(bus.rules_prefix)]:
-            del self._next[key]
+        self.loop.queue.discard_prefix(bus.rules_prefix)
 
     def next_firing(self, bus: BusRef, rule: str) -> float | None:
-        return self._next.get(bus.rule_key(rule))
+        return self.loop.queue.get(bus.rule_key(rule))
 
     def _plan(self, key: str, doc: Doc, after: float | None = None) -> None:
         expr = doc.get("ScheduleExpression")
@@ -91,35 +77,15 @@ class Scheduler:
         t = next_fire(sched, float(doc.get("_anchor", now)), since)
         if t is None:
             return
-        self._next[key] = t
-        heapq.heappush(self._heap, (t, key))
+        self.loop.queue.set(key, t)
 
-    async def _run(self) -> None:
-        clock = self.svc.clock
-        while True:
-            assert self._wake is not None
-            self._wake.clear()
-            now = clock.now()
-            fired = False
-            while self._heap and self._heap[0][0] <= now:
-                t, key = heapq.heappop(self._heap)
-                if self._next.get(key) != t:
-                    continue  # stale: the rule changed since
-                del self._next[key]
-                try:
-                    self._fire(key, t)
-                except Exception:
-                    log.exception("firing %s failed", key)
-                fired = True
-            if fired:
-                await clock.sleep(0)  # let the delivery loop see the new jobs
-                continue
-            wait = self._heap[0][0] - now if self._heap else None
-            await self._sleep(wait)
-
-    async def _sleep(self, seconds: float | None) -> None:
-        assert self._wake is not None
-        await wait_event(self.svc.clock, self._wake, seconds)
+    async def _fire_due(self, due: list[tuple[float, str]]) -> None:
+        for t, key in due:
+            try:
+                self._fire(key, t)
+            except Exception:
+                log.exception("firing %s failed", key)
+        await self.svc.clock.sleep(0)  # let the delivery loop see the new jobs
 
     def _fire(self, key: str, t: float) -> None:
         store = self.svc.store

@@ -13,13 +13,11 @@ logged).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import heapq
 import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from cargobay.clock import wait_event
+from cargobay.services.deadlines import DeadlineLoop
 from cargobay.services.sns import delivery_policy, http_client
 from cargobay.services.sns.names import OUTBOX
 
@@ -36,10 +34,9 @@ class Deliveries:
     def __init__(self, svc: SnsService) -> None:
         self.svc = svc
         self._jobs: dict[str, Doc] = {}
-        self._heap: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        #: job key → when it is due
+        self.loop = DeadlineLoop(svc.clock, "sns-delivery", self._send_due, batch=BATCH)
         #: bumped by reset: a send under way when the state was wiped leaves no trace
         self._generation = 0
         #: counters (for tests): delivered, dead-lettered, dropped
@@ -56,55 +53,30 @@ class Deliveries:
 
     def _push(self, key: str, job: Doc) -> None:
         self._jobs[key] = job
-        heapq.heappush(self._heap, (float(job["nextAt"]), next(self._seq), key))
-        if self._wake is not None:
-            self._wake.set()
+        self.loop.schedule(key, float(job["nextAt"]))
 
     def pending(self) -> int:
         return len(self._jobs)
 
     def reset(self) -> None:
         self._jobs.clear()
-        self._heap.clear()
+        self.loop.reset()
         self._generation += 1
 
     async def start(self) -> None:
         self.reset()
         for key, job in self.svc.store.scan(OUTBOX):
             self._push(key, job)
-        self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._run(), name="sns-delivery")
+        await self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
-        self._wake = None
+        await self.loop.stop()
 
-    async def _run(self) -> None:
-        clock = self.svc.clock
-        while True:
-            assert self._wake is not None
-            self._wake.clear()
-            now = clock.now()
-            due: list[str] = []
-            while self._heap and self._heap[0][0] <= now and len(due) < BATCH:
-                _, _, key = heapq.heappop(self._heap)
-                if key in self._jobs:
-                    due.append(key)
-            if due:
-                try:
-                    await asyncio.gather(*(self._send(k) for k in due))
-                except Exception:  # keep the loop alive; the jobs stay in the outbox
-                    log.exception("sns delivery batch failed")
-                continue
-            await self._sleep(self._heap[0][0] - now if self._heap else None)
-
-    async def _sleep(self, seconds: float | None) -> None:
-        assert self._wake is not None
-        await wait_event(self.svc.clock, self._wake, seconds)
+    async def _send_due(self, due: list[tuple[float, str]]) -> None:
+        try:
+            await asyncio.gather(*(self._send(key) for _, key in due))
+        except Exception:  # keep the loop alive; the jobs stay in the outbox
+            log.exception("sns delivery batch failed")
 
     async def _send(self, key: str) -> None:
         job = self._jobs.get(key)
