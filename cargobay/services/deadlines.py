@@ -7,8 +7,11 @@ skipped).  Keys due at the same time come out in the order they were set.
 :class:`DeadlineLoop` is one asyncio task that pops the due keys (at most ``batch`` at a
 time), awaits ``handle(due)`` with them, and otherwise waits on the clock
 (:func:`cargobay.clock.wait_event`) until the next deadline or a :meth:`wake`.  A
-handler that raises is logged and the loop goes on.  Used by the EventBridge scheduler
-and outbox, the SNS outbox and the Application Auto Scaling scheduled actions.
+handler that raises is logged and the loop goes on.
+
+:class:`Recurring` is the base of the schedulers whose documents (in one store table)
+fire again and again: EventBridge scheduled rules, Application Auto Scaling scheduled
+actions.  Used with the EventBridge and SNS outboxes too.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import contextlib
 import heapq
 import itertools
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from cargobay.clock import Clock, wait_event
+from cargobay.store.base import Store
 
 log = logging.getLogger("cargobay.deadlines")
 
@@ -28,6 +34,7 @@ log = logging.getLogger("cargobay.deadlines")
 COMPACT_RATIO = 4
 COMPACT_MIN = 1024
 
+Doc = dict[str, Any]
 Due = list[tuple[float, str]]
 Handler = Callable[[Due], Awaitable[None]]
 
@@ -147,3 +154,65 @@ class DeadlineLoop:
                 continue
             at = self.queue.next_deadline()
             await wait_event(self.clock, wake, None if at is None else at - now)
+
+
+class Recurring(ABC):
+    """The documents of store table ``table`` that fire again and again.
+
+    A key fires next at :meth:`next_time` ``(doc, now, since)``, where ``since`` is the
+    later of now (or, just after a firing, its time) and the document's ``_lastFired``,
+    so a restart neither repeats nor back-fills firings.  :meth:`fire` does the work; it
+    should record ``_lastFired`` and call :meth:`plan` ``(key, doc, after=t)``."""
+
+    def __init__(self, store: Store, clock: Clock, table: str, name: str) -> None:
+        self.store = store
+        self.clock = clock
+        self.table = table
+        #: key → next firing
+        self.loop = DeadlineLoop(clock, name, self._fire_due)
+
+    @abstractmethod
+    def next_time(self, doc: Doc, now: float, since: float) -> float | None:
+        """When ``doc`` fires next after ``since`` (None: never)."""
+
+    @abstractmethod
+    async def fire(self, key: str, t: float) -> None:
+        """Carry out the firing of ``key`` due at ``t``."""
+
+    def reset(self) -> None:
+        self.loop.reset()
+
+    async def start(self) -> None:
+        self.reset()
+        for key, doc in self.store.scan(self.table):
+            self.plan(key, doc)
+        await self.loop.start()
+
+    async def stop(self) -> None:
+        await self.loop.stop()
+
+    def replan(self, key: str) -> None:
+        """The document of ``key`` was put, changed or deleted."""
+        self.loop.queue.discard(key)
+        doc = self.store.get(self.table, key)
+        if doc is not None:
+            self.plan(key, doc)
+        self.loop.wake()
+
+    def next_at(self, key: str) -> float | None:
+        return self.loop.queue.get(key)
+
+    def plan(self, key: str, doc: Doc, after: float | None = None) -> None:
+        now = self.clock.now()
+        since = max(after if after is not None else now, float(doc.get("_lastFired", 0)))
+        t = self.next_time(doc, now, since)
+        if t is not None:
+            self.loop.queue.set(key, t)
+
+    async def _fire_due(self, due: Due) -> None:
+        for t, key in due:
+            try:
+                await self.fire(key, t)
+            except Exception:
+                log.exception("%s: firing %s failed", self.loop.name, key)
+        await self.clock.sleep(0)  # let other loops see what the firings started

@@ -11,80 +11,48 @@ scales in to the maximum").  With ScheduledScalingSuspended nothing changes.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from cargobay.services.application_autoscaling import activities, names, schedule_expr
-from cargobay.services.deadlines import DeadlineLoop
+from cargobay.services.deadlines import Recurring
 
 if TYPE_CHECKING:
     from cargobay.services.application_autoscaling.service import ApplicationAutoScalingService
 
-log = logging.getLogger("cargobay.application_autoscaling.scheduler")
-
 Doc = dict[str, Any]
 
 
-class ActionScheduler:
+class ActionScheduler(Recurring):
     def __init__(self, svc: ApplicationAutoScalingService) -> None:
+        super().__init__(svc.store, svc.clock, names.SCHEDULED, "aas-scheduler")
         self.svc = svc
-        #: action key → next firing
-        self.loop = DeadlineLoop(svc.clock, "aas-scheduler", self._fire_due)
         self.fired = 0
-
-    def reset(self) -> None:
-        self.loop.reset()
-
-    async def start(self) -> None:
-        self.reset()
-        for key, doc in self.svc.store.scan(names.SCHEDULED):
-            self._plan(key, doc)
-        await self.loop.start()
-
-    async def stop(self) -> None:
-        await self.loop.stop()
 
     def refresh(self, key: str) -> None:
         """An action was put or deleted."""
-        self.loop.queue.discard(key)
-        doc = self.svc.store.get(names.SCHEDULED, key)
-        if doc is not None:
-            self._plan(key, doc)
-        self.loop.wake()
+        self.replan(key)
 
     def next_firing(self, key: str) -> float | None:
-        return self.loop.queue.get(key)
+        return self.next_at(key)
 
-    def _plan(self, key: str, doc: Doc, after: float | None = None) -> None:
+    def next_time(self, doc: Doc, now: float, since: float) -> float | None:
         try:
             expr = schedule_expr.parse(doc["Schedule"])
             tz = schedule_expr.zone(doc.get("Timezone"))
         except schedule_expr.ExpressionError:
-            return
-        now = self.svc.clock.now()
-        since = max(after if after is not None else now, float(doc.get("_lastFired", 0)))
+            return None
         start = doc.get("StartTime")
         anchor = float(start) if start is not None else float(doc.get("_anchor", now))
-        t = schedule_expr.next_fire(expr, tz, anchor, since, start, doc.get("EndTime"))
-        if t is None:
-            return
-        self.loop.queue.set(key, t)
+        return schedule_expr.next_fire(expr, tz, anchor, since, start, doc.get("EndTime"))
 
-    async def _fire_due(self, due: list[tuple[float, str]]) -> None:
-        for t, key in due:
-            try:
-                await self._fire(key, t)
-            except Exception:
-                log.exception("scheduled action %s failed", key)
-
-    async def _fire(self, key: str, t: float) -> None:
+    async def fire(self, key: str, t: float) -> None:
         store = self.svc.store
         doc = store.get(names.SCHEDULED, key)
         if doc is None:
             return
         doc["_lastFired"] = t
         store.put(names.SCHEDULED, key, doc)
-        self._plan(key, doc, after=t)
+        self.plan(key, doc, after=t)
         self.fired += 1
         ref = names.split_key(key)
         async with self.svc.scaling_lock:

@@ -11,10 +11,9 @@ enabled (``_anchor``), cron in UTC minutes — and every firing sends its target
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
-from cargobay.services.deadlines import DeadlineLoop
+from cargobay.services.deadlines import Recurring
 from cargobay.services.events import names
 from cargobay.services.events.envelope import make_event
 from cargobay.services.events.names import BusRef
@@ -25,69 +24,36 @@ from cargobay.services.events.schedule import parse as parse_schedule
 if TYPE_CHECKING:
     from cargobay.services.events.service import EventsService
 
-log = logging.getLogger("cargobay.events.scheduler")
-
 Doc = dict[str, Any]
 
 
-class Scheduler:
+class Scheduler(Recurring):
     def __init__(self, svc: EventsService) -> None:
+        super().__init__(svc.store, svc.clock, names.RULES, "events-scheduler")
         self.svc = svc
-        #: rule key → next firing
-        self.loop = DeadlineLoop(svc.clock, "events-scheduler", self._fire_due)
         self.fired = 0
-
-    def reset(self) -> None:
-        self.loop.reset()
-
-    async def start(self) -> None:
-        self.reset()
-        for key, doc in self.svc.store.scan(names.RULES):
-            self._plan(key, doc)
-        await self.loop.start()
-
-    async def stop(self) -> None:
-        await self.loop.stop()
 
     def refresh(self, bus: BusRef, rule: str) -> None:
         """A rule was created, changed, enabled, disabled or deleted."""
-        key = bus.rule_key(rule)
-        self.loop.queue.discard(key)
-        doc = self.svc.store.get(names.RULES, key)
-        if doc is not None:
-            self._plan(key, doc)
-        self.loop.wake()
+        self.replan(bus.rule_key(rule))
 
     def forget_bus(self, bus: BusRef) -> None:
         self.loop.queue.discard_prefix(bus.rules_prefix)
 
     def next_firing(self, bus: BusRef, rule: str) -> float | None:
-        return self.loop.queue.get(bus.rule_key(rule))
+        return self.next_at(bus.rule_key(rule))
 
-    def _plan(self, key: str, doc: Doc, after: float | None = None) -> None:
+    def next_time(self, doc: Doc, now: float, since: float) -> float | None:
         expr = doc.get("ScheduleExpression")
         if not expr or doc.get("State") == "DISABLED":
-            return
+            return None
         try:
             sched = parse_schedule(expr)
         except ScheduleError:
-            return
-        now = self.svc.clock.now()
-        since = max(after if after is not None else now, float(doc.get("_lastFired", 0)))
-        t = next_fire(sched, float(doc.get("_anchor", now)), since)
-        if t is None:
-            return
-        self.loop.queue.set(key, t)
+            return None
+        return next_fire(sched, float(doc.get("_anchor", now)), since)
 
-    async def _fire_due(self, due: list[tuple[float, str]]) -> None:
-        for t, key in due:
-            try:
-                self._fire(key, t)
-            except Exception:
-                log.exception("firing %s failed", key)
-        await self.svc.clock.sleep(0)  # let the delivery loop see the new jobs
-
-    def _fire(self, key: str, t: float) -> None:
+    async def fire(self, key: str, t: float) -> None:
         store = self.svc.store
         doc = store.get(names.RULES, key)
         if doc is None or doc.get("State") == "DISABLED" or not doc.get("ScheduleExpression"):
@@ -106,4 +72,4 @@ class Scheduler:
             if jobs:
                 self.svc.deliveries.add(jobs)
         self.fired += 1
-        self._plan(key, doc, after=t)
+        self.plan(key, doc, after=t)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
 from cargobay.clock import SimClock
 from cargobay.services import deadlines
-from cargobay.services.deadlines import DeadlineLoop, DeadlineQueue
+from cargobay.services.deadlines import DeadlineLoop, DeadlineQueue, Recurring
+from cargobay.store.memory import MemoryStore
 
 
 def test_queue_gives_due_keys_earliest_first_ties_in_the_order_set() -> None:
@@ -114,3 +116,57 @@ def test_loop_wakes_for_work_added_while_it_waits_forever() -> None:
         return seen
 
     assert asyncio.run(main()) == ["now"]
+
+
+class EveryTen(Recurring):
+    """Fires every 10 s after its document's ``start``; ``fail`` makes a firing raise."""
+
+    def __init__(self, store: MemoryStore, clock: SimClock) -> None:
+        super().__init__(store, clock, "t.docs", "test-recurring")
+        self.fired: list[tuple[str, float]] = []
+
+    def next_time(self, doc: dict[str, Any], now: float, since: float) -> float | None:
+        start = float(doc["start"])
+        return start + (max(0.0, since - start) // 10 + 1) * 10
+
+    async def fire(self, key: str, t: float) -> None:
+        doc = self.store.get(self.table, key)
+        if doc is None:
+            return
+        self.fired.append((key, t))
+        doc["_lastFired"] = t
+        self.store.put(self.table, key, doc)
+        self.plan(key, doc, after=t)
+        if doc.get("fail"):
+            raise RuntimeError("firing bug")
+
+
+def test_recurring_fires_on_time_replans_and_does_not_repeat_after_a_restart() -> None:
+    async def main() -> None:
+        clock = SimClock(start=0.0)
+        store = MemoryStore()
+        store.put("t.docs", "a", {"start": 0.0})
+        store.put("t.docs", "b", {"start": 5.0, "fail": True})
+        rec = EveryTen(store, clock)
+        await rec.start()
+        assert rec.next_at("a") == 10.0 and rec.next_at("b") == 15.0
+        await clock.advance(20)
+        assert rec.fired == [("a", 10.0), ("b", 15.0), ("a", 20.0)]
+        store.put("t.docs", "c", {"start": 21.0})
+        rec.replan("c")
+        store.delete("t.docs", "b")
+        rec.replan("b")
+        assert rec.next_at("b") is None
+        await clock.advance(11)
+        assert rec.fired[3:] == [("a", 30.0), ("c", 31.0)]
+        await rec.stop()
+        # a restart at 35: nothing fired again, the next firings come on time
+        rec2 = EveryTen(store, clock)
+        await clock.advance(4)
+        await rec2.start()
+        assert rec2.next_at("a") == 40.0 and rec2.next_at("c") == 41.0
+        await clock.advance(6)
+        await rec2.stop()
+        assert rec2.fired == [("a", 40.0), ("c", 41.0)]
+
+    asyncio.run(main())
