@@ -23,9 +23,11 @@ ACTIVE cluster and each of its providers with managedScaling ENABLED:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from cargobay.clock import wait_event
 from cargobay.protocol.base import RequestContext
 from cargobay.protocol.errors import AwsError
 from cargobay.services.autoscaling import instance_types
@@ -52,6 +54,8 @@ NAMESPACE = "AWS/ECS/ManagedScaling"
 METRIC = "CapacityProviderReservation"
 LIVE_STATES = ("Pending", "InService")
 PLACE_PERIOD = 1.0
+#: the longest the placer sleeps with no task waiting (a start wakes it at once)
+PLACE_IDLE = 60.0
 
 
 class CapacityScaler:
@@ -75,16 +79,26 @@ class CapacityScaler:
                 log.exception("capacity provider scaling pass failed")
 
     async def place_loop(self) -> None:
-        """Each second: waiting tasks onto the capacity that arrived (capacity_waiting)."""
+        """Each second while tasks wait: waiting tasks onto the capacity that arrived
+        (capacity_waiting); with none waiting, asleep until one starts to (or
+        PLACE_IDLE passes: a safety net)."""
         passes = 0
-        while True:
-            await self.clock.sleep(PLACE_PERIOD)
-            passes += 1
-            try:
-                capacity_waiting.place_waiting(
-                    self.app, check_all=passes % capacity_waiting.FULL_EVERY == 0)
-            except Exception:  # keep the loop alive; the next second tries again
-                log.exception("placing tasks waiting for capacity failed")
+        wake = asyncio.Event()
+        capacity_waiting.listen(self.store, wake.set)
+        try:
+            while True:
+                if self.store.count(capacity_waiting.TABLE) == 0:
+                    wake.clear()
+                    await wait_event(self.clock, wake, PLACE_IDLE)
+                await self.clock.sleep(PLACE_PERIOD)
+                passes += 1
+                try:
+                    capacity_waiting.place_waiting(
+                        self.app, check_all=passes % capacity_waiting.FULL_EVERY == 0)
+                except Exception:  # keep the loop alive; the next second tries again
+                    log.exception("placing tasks waiting for capacity failed")
+        finally:
+            capacity_waiting.unlisten(self.store, wake.set)
 
     async def tick(self) -> None:
         for ckey, cluster in list(self.store.scan(clusters.TABLE, "")):

@@ -16,6 +16,7 @@ cannot be placed stays PROVISIONING while the provider scales out, and counts in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cargobay.protocol.base import RequestContext
@@ -41,6 +42,23 @@ WAIT_CODE = "TaskFailedToStart"
 WAIT_REASON = "Capacity provider capacity was not available in time to place the task."
 
 
+#: per store (by id): called after a task starts waiting (capacity_scaling's placer)
+_listeners: dict[int, list[Callable[[], None]]] = {}
+
+
+def listen(store: Store, callback: Callable[[], None]) -> None:
+    """Call ``callback`` (no arguments, must not block) when a task starts waiting."""
+    _listeners.setdefault(id(store), []).append(callback)
+
+
+def unlisten(store: Store, callback: Callable[[], None]) -> None:
+    found = _listeners.get(id(store), [])
+    if callback in found:
+        found.remove(callback)
+    if not found:
+        _listeners.pop(id(store), None)
+
+
 def create(store: Store, ctx: RequestContext, *, cluster: Doc, td: Doc, overrides: Doc,
            group: str, req: Doc, needs: placement.Needs, provider: str,
            tags: list[dict[str, str]], now: float) -> Doc:
@@ -61,6 +79,8 @@ def create(store: Store, ctx: RequestContext, *, cluster: Doc, td: Doc, override
         store.put(TABLE, tasks.key_of(task), {"provider": provider, "since": now,
                                               "size": repr(sorted(task["_needs"].items())),
                                               **rules})
+    for callback in list(_listeners.get(id(store), [])):
+        callback()
     return task
 
 
