@@ -117,10 +117,9 @@ class AgentChannel:
                 self._polling[key] -= 1
                 if self._polling[key] <= 0:
                     del self._polling[key]
+            # no second write of _lastSeen: the hold is at most a third of the agent
+            # timeout, and the agent's next poll (at once) records it again
             doc = self._live_instance(key, body)
-            doc["_lastSeen"] = self.app.clock.now()
-            self.app.store.put(instances.TABLE, key, doc)
-            placement_index.observe(self.app.store, key, doc)
         return self._answer(key, doc)
 
     @staticmethod
