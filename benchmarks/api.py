@@ -18,14 +18,13 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from typing import Any
+
+from _support import client, each_server
 
 CONTAINERS = [
     {
@@ -53,64 +52,9 @@ CONTAINERS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, path: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + path, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
-
-
-def start_cargobay(tmp: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cargobay", "server", "--port", str(port),
-         "--data-dir", os.path.join(tmp, "cargobay")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    _wait(url, "/health", proc)
-    return proc, url
-
-
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    _wait(url, "/moto-api/", proc)
-    return proc, url
-
-
-def _client(url: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "ecs", endpoint_url=url, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
 def _worker(args: tuple[str, str, int, int, Any]) -> tuple[list[float], float, float]:
     url, op, calls, idx, start_at = args
-    ecs = _client(url)
+    ecs = client("ecs", url)
     # warm the client (model loading, connection) before the clock starts
     ecs.describe_task_definition(taskDefinition="bench")
     while time.time() < start_at:
@@ -128,7 +72,7 @@ def _worker(args: tuple[str, str, int, int, Any]) -> tuple[list[float], float, f
 
 
 def measure(url: str, op: str, workers: int, calls: int) -> dict[str, Any]:
-    seed = _client(url)
+    seed = client("ecs", url)
     seed.register_task_definition(family="bench", containerDefinitions=CONTAINERS)
     start_at = time.time() + 3.0  # every worker starts together, warmed up
     with mp.get_context("spawn").Pool(workers) as pool:
@@ -162,19 +106,12 @@ def main() -> int:
         "results": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
-        for name, starter in (("cargobay", lambda: start_cargobay(tmp)), ("moto", start_moto)):
-            if a.only and a.only != name:
-                continue
-            proc, url = starter()
-            try:
-                for op in ops:
-                    r = measure(url, op, a.workers, a.calls)
-                    out["results"].setdefault(op, {})[name] = r
-                    print(f"{name:9s} {op:24s} {r['rps']:8.0f} req/s  "
-                          f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms", flush=True)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=20)
+        for name, srv in each_server(tmp, a.only):
+            for op in ops:
+                r = measure(srv.url, op, a.workers, a.calls)
+                out["results"].setdefault(op, {})[name] = r
+                print(f"{name:9s} {op:24s} {r['rps']:8.0f} req/s  "
+                      f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms", flush=True)
     if not a.only:
         for op in ops:
             res = out["results"][op]

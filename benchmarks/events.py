@@ -30,16 +30,14 @@ import json
 import os
 import platform
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from _support import client, cpu_seconds, each_server
 
 from cargobay.services.events.pattern import RuleIndex, compile_pattern
 
@@ -153,69 +151,12 @@ def in_process(n: int, moto_n: int) -> dict[str, Any]:
 # -- 2. end to end --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, path: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + path, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
-
-
-def start_cargobay(tmp: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "CARGOBAY_EVENTS_RULES_PER_BUS": "2000"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cargobay", "server", "--port", str(port),
-         "--data-dir", os.path.join(tmp, "cargobay")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    _wait(url, "/health", proc)
-    return proc, url
-
-
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    _wait(url, "/moto-api/", proc)
-    return proc, url
-
-
-def _client(service: str, url: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 1}))
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+#: room for the 1,000 rules on one bus
+RULE_QUOTA = {"CARGOBAY_EVENTS_RULES_PER_BUS": "2000"}
 
 
 def end_to_end(url: str, n: int, expected_matches: int | None, pid: int) -> dict[str, Any]:
-    events, sqs = _client("events", url), _client("sqs", url)
+    events, sqs = client("events", url), client("sqs", url)
     q = sqs.create_queue(QueueName="bench")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"]
@@ -297,16 +238,9 @@ def main() -> int:
         moto_expected = sum(len(index.match(e)) for e in sample[:a.moto_events])
         out["end_to_end"] = {}
         with tempfile.TemporaryDirectory() as tmp:
-            for name, starter, n, want in (
-                ("cargobay", lambda: start_cargobay(tmp), a.events, expected),
-                ("moto", start_moto, a.moto_events, None),
-            ):
-                proc, url = starter()
-                try:
-                    r = end_to_end(url, n, want, proc.pid)
-                finally:
-                    proc.terminate()
-                    proc.wait(timeout=30)
+            for name, srv in each_server(tmp, env=RULE_QUOTA):
+                n, want = (a.events, expected) if name == "cargobay" else (a.moto_events, None)
+                r = end_to_end(srv.url, n, want, srv.pid)
                 if name == "moto":
                     r["cargobay_would_deliver"] = moto_expected
                 out["end_to_end"][name] = r

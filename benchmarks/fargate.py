@@ -19,53 +19,26 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import threading
-import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from launch import ORDER, cpu_seconds, docker_ready, ecs_client, free_port, pct
+from _support import RunningWatch, Server, cpu_seconds
+from launch import cargobay_server, docker_ready, ecs_client, pct
 
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-bench"]}}
 
 
-class Server:
-    def __init__(self, runtime: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CARGOBAY_LOG_LEVEL": "warning",
-               "CARGOBAY_FARGATE_RUNTIME": runtime}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cargobay", "server", "--in-memory", "--port",
-             str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError("cargobay server did not answer")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+def start(runtime: str) -> Server:
+    """``cargobay server --in-memory`` whose Fargate fleet runs tasks on ``runtime``."""
+    return cargobay_server(CARGOBAY_FARGATE_RUNTIME=runtime)
 
 
 def run(runtime: str, tasks: int, inflight: int, sleep: float, poll: float) -> dict[str, Any]:
-    srv = Server(runtime)
+    srv = start(runtime)
     ecs = ecs_client(srv.url)
     ecs.create_cluster(clusterName="default")
     family = f"fg-bench-{uuid.uuid4().hex[:6]}"
@@ -75,64 +48,24 @@ def run(runtime: str, tasks: int, inflight: int, sleep: float, poll: float) -> d
         containerDefinitions=[{"name": "main", "image": "cargobay-test/busybox:latest",
                                "command": ["sh", "-c", f"sleep {sleep}"]}],
     )
-    client_side: list[float] = []
-    server_side: list[float] = []
     addresses: set[str] = set()
-    failures: list[str] = []
-    lock = threading.Lock()
-    waiting: dict[str, tuple[float, threading.Event]] = {}
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.is_set():
-            with lock:
-                arns = list(waiting)
-            for i in range(0, len(arns), 100):
-                for task in ecs.describe_tasks(tasks=arns[i:i + 100])["tasks"]:
-                    if ORDER.index(task["lastStatus"]) < ORDER.index("RUNNING"):
-                        continue
-                    now = time.perf_counter()
-                    with lock:
-                        t0, event = waiting.pop(task["taskArn"])
-                        client_side.append(now - t0)
-                        if "startedAt" in task:
-                            server_side.append(
-                                (task["startedAt"] - task["createdAt"]).total_seconds())
-                    event.set()
-            time.sleep(poll)
 
     def one(_: int) -> None:
-        event = threading.Event()
-        t0 = time.perf_counter()
-        resp = ecs.run_task(taskDefinition=family, launchType="FARGATE",
-                            networkConfiguration=NETWORK)
-        if not resp["tasks"]:
-            with lock:
-                failures.append(str(resp["failures"]))
-            return
-        task = resp["tasks"][0]
-        ip = next(d["value"] for d in task["attachments"][0]["details"]
-                  if d["name"] == "privateIPv4Address")
-        with lock:
-            addresses.add(ip)
-            waiting[task["taskArn"]] = (t0, event)
-        if not event.wait(120):
-            with lock:
-                failures.append("not RUNNING within 120 s")
+        task = watch.launch(lambda: ecs.run_task(taskDefinition=family, launchType="FARGATE",
+                                                 networkConfiguration=NETWORK))
+        if task is not None:
+            addresses.add(next(d["value"] for d in task["attachments"][0]["details"]
+                               if d["name"] == "privateIPv4Address"))
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    cpu0 = cpu_seconds(srv.proc.pid)
+    cpu0 = cpu_seconds(srv.pid)
     try:
-        with ThreadPoolExecutor(inflight) as pool:
+        with RunningWatch(ecs, poll) as watch, ThreadPoolExecutor(inflight) as pool:
             list(pool.map(one, range(tasks)))
     finally:
-        done.set()
-        watcher.join(10)
-        cpu = cpu_seconds(srv.proc.pid) - cpu0
-        srv.stop()
-    return {"client": client_side, "server": server_side, "cpu": cpu,
-            "addresses": len(addresses), "failures": failures}
+        cpu = cpu_seconds(srv.pid) - cpu0
+        srv.stop(60)
+    return {"client": watch.client_side, "server": watch.server_side, "cpu": cpu,
+            "addresses": len(addresses), "failures": watch.failures}
 
 
 def main() -> int:

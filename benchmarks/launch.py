@@ -27,54 +27,23 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
+from _support import RunningWatch, Server, cargobay, client, cpu_seconds
 
 IMAGE = "cargobay-test/busybox:latest"
 #: the watcher's DescribeTasks interval per runtime (s): each poll costs the server (on
 #: the same cores as the engine) while it adds at most the interval to a latency, so
 #: it is a small fraction of what is measured: ~100 ms tasks, ~1 s containers
 POLL = {"process": 0.01, "docker": 0.05}
-ORDER = [
-    "PROVISIONING",
-    "PENDING",
-    "ACTIVATING",
-    "RUNNING",
-    "DEACTIVATING",
-    "STOPPING",
-    "DEPROVISIONING",
-    "STOPPED",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -84,49 +53,29 @@ def pct(values: list[float], q: float) -> float:
 
 
 def ecs_client(url: str) -> Any:
-    return boto3.client(
-        "ecs",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=BotoConfig(retries={"max_attempts": 1}, max_pool_connections=64),
-    )
+    return client("ecs", url, max_pool_connections=64)
+
+
+def cargobay_server(*args: str, command: str = "server", **env: str) -> Server:
+    """``cargobay <command> --in-memory <args>`` with CARGOBAY_LOG_LEVEL=warning (and
+    ``env``), once it answers /health."""
+    return cargobay("--in-memory", *args, command=command,
+                    env={"CARGOBAY_LOG_LEVEL": "warning", **env})
 
 
 class Up:
     """``cargobay up`` in a child process."""
 
     def __init__(self, runtime: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.tmp = tempfile.mkdtemp(prefix="cargobay-bench-")
-        env = {**os.environ, "CARGOBAY_LOG_LEVEL": "warning"}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cargobay",
-                "up",
-                "--in-memory",
-                "--port",
-                str(self.port),
-                "--runtime",
-                runtime,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
+        self.server = cargobay_server("--runtime", runtime, command="up")
+        self.url = self.server.url
 
     def wait_ready(self, ecs: Any, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"cargobay up exited with {self.proc.returncode}")
+            if self.server.proc.poll() is not None:
+                raise RuntimeError(f"cargobay up exited with {self.server.proc.returncode}")
             try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1):
-                    pass
                 if ecs.list_container_instances(cluster="default")["containerInstanceArns"]:
                     return
             except Exception:
@@ -135,13 +84,7 @@ class Up:
         raise TimeoutError("cargobay up did not get its instance registered")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.server.stop(30)
 
 
 class CargobayLauncher:
@@ -173,55 +116,18 @@ class CargobayLauncher:
 
     def batch(self, tasks: int, inflight: int) -> None:
         ecs = self.ecs
-        failures: list[str] = []
-        lock = threading.Lock()
-        waiting: dict[str, tuple[float, threading.Event]] = {}
-        done = threading.Event()
-
-        def watch() -> None:
-            # one DescribeTasks for every task in flight, every `poll` seconds: the same
-            # view a client has, without flooding the server with one poller per task
-            while not done.is_set():
-                with lock:
-                    arns = list(waiting)
-                if arns:
-                    for task in ecs.describe_tasks(cluster="default", tasks=arns)["tasks"]:
-                        if ORDER.index(task["lastStatus"]) < ORDER.index("RUNNING"):
-                            continue
-                        now = time.perf_counter()
-                        with lock:
-                            t0, event = waiting.pop(task["taskArn"])
-                            self.client_side.append(now - t0)
-                            if "startedAt" in task:
-                                self.server_side.append(
-                                    (task["startedAt"] - task["createdAt"]).total_seconds()
-                                )
-                        event.set()
-                time.sleep(self.poll)
 
         def one(_: int) -> None:
-            event = threading.Event()
-            t0 = time.perf_counter()
-            resp = ecs.run_task(cluster="default", taskDefinition=self.family)
-            if not resp["tasks"]:
-                with lock:
-                    failures.append(str(resp["failures"]))
-                return
-            with lock:
-                waiting[resp["tasks"][0]["taskArn"]] = (t0, event)
-            if not event.wait(120):
-                with lock:
-                    failures.append("not RUNNING within 120 s")
+            watch.launch(lambda: ecs.run_task(cluster="default", taskDefinition=self.family))
 
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        cpu0 = cpu_seconds(self.up.proc.pid)
-        with ThreadPoolExecutor(inflight) as pool:
+        cpu0 = cpu_seconds(self.up.server.pid)
+        with RunningWatch(ecs, self.poll) as watch, ThreadPoolExecutor(inflight) as pool:
             list(pool.map(one, range(tasks)))
-        done.set()
-        watcher.join(10)
-        self.cpu_used += cpu_seconds(self.up.proc.pid) - cpu0
+        self.cpu_used += cpu_seconds(self.up.server.pid) - cpu0
+        self.client_side += watch.client_side
+        self.server_side += watch.server_side
         self.launched += tasks
+        failures = watch.failures
         if failures:
             print(f"  {self.runtime}: {len(failures)} RunTask failures, e.g. {failures[0]}")
 

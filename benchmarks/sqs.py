@@ -37,21 +37,10 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from api import start_cargobay, start_moto
+from _support import client, each_server
 
 BODY = json.dumps({"order": 12345, "items": ["a", "b", "c"], "note": "x" * 120})
 ATTRS = {"kind": {"DataType": "String", "StringValue": "order"}}
-
-
-def _client(url: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "sqs", endpoint_url=url, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
 
 
 def _send(sqs: Any, url: str, n: int, start: int = 0,
@@ -96,7 +85,7 @@ def _receive_delete(sqs: Any, url: str, n: int, budget: float = 1e9) -> tuple[fl
 
 
 def measure(url: str, depth: int, n: int, budget: float, rounds: int) -> dict[str, Any]:
-    sqs = _client(url)
+    sqs = client("sqs", url)
     q = sqs.create_queue(QueueName="bench")["QueueUrl"]
     sqs.send_message(QueueUrl=q, MessageBody="warm-up")  # connection, model loading
     r = sqs.receive_message(QueueUrl=q)
@@ -155,15 +144,8 @@ def main() -> int:
         "results": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
-        for name, starter in (("cargobay", lambda: start_cargobay(tmp)), ("moto", start_moto)):
-            if a.only and a.only != name:
-                continue
-            proc, url = starter()
-            try:
-                r = measure(url, a.depth, a.measure, a.budget, a.rounds)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=20)
+        for name, srv in each_server(tmp, a.only):
+            r = measure(srv.url, a.depth, a.measure, a.budget, a.rounds)
             out["results"][name] = r
             last = r["fill_last_tenth_msgs_per_s"]
             print(f"{name:9s} fill to {r['depth_reached']} {r['fill_msgs_per_s']:8.0f} msg/s "
