@@ -16,13 +16,13 @@ from cargobay.app import App
 from cargobay.clock import SimClock
 from cargobay.config import Config
 from cargobay.services.cloudwatch.service import CloudWatchService
+from cargobay.services.ecs.service import EcsService
 from tests.e2e.test_app_autoscaling_scaling import (
     NS,
     RID,
     START,
     FakeCloudWatch,
     ProbedAas,
-    QuietEcs,
     Sim,
     T,
 )
@@ -36,7 +36,7 @@ def sim() -> Iterator[Sim]:
 
     def services(app: App) -> dict[str, object]:
         holder["aas"] = ProbedAas(app)
-        return {"ecs": QuietEcs(app), "application-autoscaling": holder["aas"],
+        return {"ecs": EcsService(app), "application-autoscaling": holder["aas"],
                 "cloudwatch": CloudWatchService(app)}
 
     app = App(Config(data_dir=None, auth_mode="off"), clock=clock, services=services)

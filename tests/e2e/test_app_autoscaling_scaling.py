@@ -54,17 +54,6 @@ class ProbedAas(ApplicationAutoScalingService):
         await super().start()
 
 
-class QuietEcs(EcsService):
-    """ECS without its background loops (its scheduler wakes every simulated second,
-    which makes days of simulated time slow); its API is all these tests use."""
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-
 @dataclass
 class FakeCloudWatch:
     """Records the alarms Application Auto Scaling makes and deletes."""
@@ -133,7 +122,7 @@ def sim() -> Iterator[Sim]:
 
     def services(app: App) -> dict[str, object]:
         holder["aas"] = ProbedAas(app)
-        return {"ecs": QuietEcs(app), "application-autoscaling": holder["aas"],
+        return {"ecs": EcsService(app), "application-autoscaling": holder["aas"],
                 "cloudwatch": holder["cw"]}
 
     app = App(Config(data_dir=None, auth_mode="off", agent_timeout=10**9,
