@@ -56,6 +56,27 @@ def merge_tags(current: list[Doc], new: list[Doc], quota_name: str) -> list[Doc]
     return [{"Key": k, "Value": v} for k, v in merged.items()]
 
 
+def add_tags(doc: Doc, req: Doc, quota_name: str) -> Doc:
+    """Tag<Entity>: ``doc`` with the request's Tags merged into its own (a key it has
+    takes the new value; more than MAX_TAGS is LimitExceeded ``quota_name``)."""
+    doc["Tags"] = merge_tags(doc.get("Tags", []), tags_of(req), quota_name)
+    return doc
+
+
+def remove_tags(doc: Doc, req: Doc) -> Doc:
+    """Untag<Entity>: ``doc`` without the tags of the request's TagKeys."""
+    drop = set(req["TagKeys"])
+    doc["Tags"] = [t for t in doc.get("Tags", []) if t["Key"] not in drop]
+    return doc
+
+
+def tags_page(doc: Doc, req: Doc) -> Doc:
+    """List<Entity>Tags: ``doc``'s tags by key, one page after ``Marker``."""
+    tags = sorted(doc.get("Tags", []), key=lambda t: str(t["Key"]))
+    chunk, extra = page(tags, req, lambda t: str(t["Key"]))
+    return {"Tags": chunk, **extra}
+
+
 def page(
     items: list[Any], req: Doc, key: Callable[[Any], str]
 ) -> tuple[list[Any], dict[str, Any]]:

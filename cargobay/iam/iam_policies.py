@@ -17,10 +17,12 @@ from cargobay.iam.iam_base import (
     VERSIONS_PER_POLICY,
     Doc,
     IamBase,
+    add_tags,
     encode_document,
     merge_tags,
     page,
     policy_size,
+    remove_tags,
     tags_of,
 )
 from cargobay.iam.names import POLICY_ID_PREFIX, iam_arn, name_key, unique_id
@@ -262,16 +264,11 @@ class PolicyOps(IamBase):
         return out
 
     def tag_policy(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self._own_policy(ctx, req["PolicyArn"])
-        doc["Tags"] = merge_tags(doc.get("Tags", []), tags_of(req), "TagsPerPolicy")
-        self._save(ctx, doc)
+        self._save(ctx, add_tags(self._own_policy(ctx, req["PolicyArn"]), req, "TagsPerPolicy"))
         return {}
 
     def untag_policy(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self._own_policy(ctx, req["PolicyArn"])
-        drop = set(req["TagKeys"])
-        doc["Tags"] = [t for t in doc.get("Tags", []) if t["Key"] not in drop]
-        self._save(ctx, doc)
+        self._save(ctx, remove_tags(self._own_policy(ctx, req["PolicyArn"]), req))
         return {}
 
     def list_policy_tags(self, ctx: RequestContext, req: Doc) -> Doc:

@@ -10,11 +10,14 @@ from cargobay.iam.iam_base import (
     TRUST_POLICY_SIZE,
     Doc,
     IamBase,
+    add_tags,
     encode_document,
     merge_tags,
     page,
     policy_size,
+    remove_tags,
     tags_of,
+    tags_page,
 )
 from cargobay.iam.names import ROLE_ID_PREFIX, iam_arn, unique_id
 from cargobay.protocol.base import RequestContext
@@ -149,20 +152,12 @@ class RoleOps(IamBase):
     # -- tags --------------------------------------------------------------------------
 
     def tag_role(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.role(ctx, req["RoleName"])
-        doc["Tags"] = merge_tags(doc.get("Tags", []), tags_of(req), "TagsPerRole")
-        self._put_role(ctx, doc)
+        self._put_role(ctx, add_tags(self.role(ctx, req["RoleName"]), req, "TagsPerRole"))
         return {}
 
     def untag_role(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.role(ctx, req["RoleName"])
-        drop = set(req["TagKeys"])
-        doc["Tags"] = [t for t in doc.get("Tags", []) if t["Key"] not in drop]
-        self._put_role(ctx, doc)
+        self._put_role(ctx, remove_tags(self.role(ctx, req["RoleName"]), req))
         return {}
 
     def list_role_tags(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.role(ctx, req["RoleName"])
-        tags = sorted(doc.get("Tags", []), key=lambda t: str(t["Key"]))
-        chunk, extra = page(tags, req, lambda t: str(t["Key"]))
-        return {"Tags": chunk, **extra}
+        return tags_page(self.role(ctx, req["RoleName"]), req)

@@ -20,9 +20,12 @@ from cargobay.iam.iam_base import (
     ACCESS_KEYS_PER_USER,
     Doc,
     IamBase,
+    add_tags,
     merge_tags,
     page,
+    remove_tags,
     tags_of,
+    tags_page,
 )
 from cargobay.iam.names import (
     LONG_TERM_KEY_PREFIX,
@@ -203,20 +206,12 @@ class UserOps(IamBase):
     # -- tags --------------------------------------------------------------------------
 
     def tag_user(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.user(ctx, req["UserName"])
-        doc["Tags"] = merge_tags(doc.get("Tags", []), tags_of(req), "TagsPerUser")
-        self._put_user(ctx, doc)
+        self._put_user(ctx, add_tags(self.user(ctx, req["UserName"]), req, "TagsPerUser"))
         return {}
 
     def untag_user(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.user(ctx, req["UserName"])
-        drop = set(req["TagKeys"])
-        doc["Tags"] = [t for t in doc.get("Tags", []) if t["Key"] not in drop]
-        self._put_user(ctx, doc)
+        self._put_user(ctx, remove_tags(self.user(ctx, req["UserName"]), req))
         return {}
 
     def list_user_tags(self, ctx: RequestContext, req: Doc) -> Doc:
-        doc = self.user(ctx, req["UserName"])
-        tags = sorted(doc.get("Tags", []), key=lambda t: str(t["Key"]))
-        chunk, extra = page(tags, req, lambda t: str(t["Key"]))
-        return {"Tags": chunk, **extra}
+        return tags_page(self.user(ctx, req["UserName"]), req)
