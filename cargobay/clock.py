@@ -63,6 +63,15 @@ async def wait_event(clock: Clock, event: asyncio.Event, seconds: float | None) 
     return event.is_set()
 
 
+async def real_sleep(seconds: float) -> None:
+    """Wait ``seconds`` of real time, whatever clock the caller otherwise runs on.
+
+    Only for watching what moves in real time however fast a simulated clock runs (a
+    process's resident memory, polled to enforce its limit): on a SimClock, a poll every
+    0.1 simulated second would cost 864,000 wake-ups per simulated day."""
+    await asyncio.sleep(seconds)
+
+
 def perf_counter() -> float:
     """A high-resolution counter for measuring how long real work took (benchmarks, logs).
 

@@ -19,7 +19,8 @@ belongs to the container.
   is allowed.
 - **stdout and stderr** are appended to ``log_path``.
 - **Memory hard limit**: the resident memory of the session's processes is summed
-  every ``memory_poll_interval`` seconds on the clock; over the limit, every process
+  every ``memory_poll_interval`` seconds of real time (memory grows in real time, even
+  on a simulated clock); over the limit, every process
   of the container gets SIGKILL and the container exits 137 with ECS's
   ``OutOfMemoryError`` reason.  ``memory_reservation`` and ``cpu`` shares are not
   enforced.
@@ -70,7 +71,7 @@ from cargobay.agent.runtime.healthcheck import HealthTracker, run_health_checks
 from cargobay.agent.runtime.mount_ns import host_view, mount_prefix
 from cargobay.agent.runtime.procfs import host_memory_bytes, session_usage
 from cargobay.agent.runtime.spawn import Child, spawn
-from cargobay.clock import Clock
+from cargobay.clock import Clock, real_sleep
 
 #: How long a SIGKILLed process may take to be reaped before we give up (seconds).
 KILL_GRACE = 10.0
@@ -266,7 +267,7 @@ class ProcessRuntime:
                     if c.spec.memory is not None and usage.rss_bytes > c.spec.memory << 20:
                         c.oom_killed = True
                         _kill_session(sid)
-                await self.clock.sleep(self.memory_poll_interval)
+                await real_sleep(self.memory_poll_interval)
         finally:
             if self._memory_watch is asyncio.current_task():
                 self._memory_watch = None
