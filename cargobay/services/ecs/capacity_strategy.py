@@ -39,6 +39,38 @@ MIXED = (
 )
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
+BOTH = (
+    "Specifying both a launch type and capacity provider strategy is not supported. "
+    "Remove one and try again."
+)
+NOT_ASSOCIATED = (
+    "The specified capacity provider strategy cannot contain a capacity provider that is "
+    "not associated with the cluster. Associate the capacity provider with the cluster or "
+    "specify a valid capacity provider and try again."
+)
+
+
+def requested(cluster: Doc, req: Doc) -> tuple[str | None, list[Doc]]:
+    """(launch type, strategy) of a RunTask/CreateService/UpdateService: the request's
+    launchType or capacityProviderStrategy (not both), else the cluster's default
+    strategy, else EC2.  Exactly one of the two is set."""
+    strategy = req.get("capacityProviderStrategy") or []
+    launch_type = req.get("launchType")
+    if strategy and launch_type:
+        raise InvalidParameterException(BOTH)
+    if not strategy and not launch_type:
+        strategy = cluster.get("defaultCapacityProviderStrategy") or []
+        launch_type = None if strategy else "EC2"
+    return launch_type, strategy
+
+
+def check_associated(cluster: Doc, strategy: list[Doc]) -> None:
+    """Every provider of ``strategy`` is one of the cluster's capacity providers."""
+    known = set(cluster.get("capacityProviders") or [])
+    for item in strategy:
+        if item.get("capacityProvider") not in known:
+            raise InvalidParameterException(NOT_ASSOCIATED)
+
 
 def check(strategy: list[Doc]) -> None:
     """RunTask/CreateService strategies: at least one weight above 0; Fargate providers

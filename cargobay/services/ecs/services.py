@@ -61,7 +61,6 @@ from cargobay.services.ecs.service_errors import (
 from cargobay.services.ecs.service_store import Counts
 from cargobay.services.ecs.task_errors import UnsupportedFeatureException
 from cargobay.services.ecs.task_launch import check_network
-from cargobay.services.ecs.taskdef_refs import parse_ref as parse_td_ref
 
 Doc = dict[str, Any]
 
@@ -171,40 +170,13 @@ class ServiceOps(SchedulerOps):
         return services.view(doc, counts=counts, failed=failed,
                              events=service_events.events(self.store, skey), tags=tags)
 
-    def _task_definition(self, ctx: RequestContext, text: str) -> Doc:
-        td: Doc | None = None
-        if parse_td_ref(ctx, text) is not None:
-            td = self.find_task_definition(ctx, text)  # type: ignore[attr-defined]
-        if td is None:
-            raise ClientException("TaskDefinition not found.")
-        if td["status"] != "ACTIVE":
-            raise ClientException("TaskDefinition is inactive")
-        return td
-
     def _check_launch(self, cluster: Doc, td: Doc, req: Doc, strategy: str) -> Doc:
         """launchType / capacityProviderStrategy as the service keeps them."""
-        providers = req.get("capacityProviderStrategy") or []
-        launch_type = req.get("launchType")
-        if providers and launch_type:
-            raise InvalidParameterException(
-                "Specifying both a launch type and capacity provider strategy is not "
-                "supported. Remove one and try again."
-            )
-        if not providers and not launch_type:
-            providers = cluster.get("defaultCapacityProviderStrategy") or []
-            launch_type = None if providers else "EC2"
+        launch_type, providers = capacity_strategy.requested(cluster, req)
         out: Doc = {}
         if providers:
             capacity_strategy.check(providers)
-            known = set(cluster.get("capacityProviders") or [])
-            for item in providers:
-                if item.get("capacityProvider") not in known:
-                    raise InvalidParameterException(
-                        "The specified capacity provider strategy cannot contain a capacity "
-                        "provider that is not associated with the cluster. Associate the "
-                        "capacity provider with the cluster or specify a valid capacity "
-                        "provider and try again."
-                    )
+            capacity_strategy.check_associated(cluster, providers)
             out["capacityProviderStrategy"] = providers
         else:
             assert launch_type is not None
@@ -289,7 +261,8 @@ class ServiceOps(SchedulerOps):
                 "A task definition is required for services using the ECS deployment "
                 "controller."
             )
-        td = self._task_definition(ctx, req["taskDefinition"])
+        td = self.runnable_task_definition(  # type: ignore[attr-defined]
+            ctx, req["taskDefinition"])
         if strategy == deployments.REPLICA:
             if "desiredCount" not in req:
                 raise InvalidParameterException(
@@ -389,7 +362,8 @@ class ServiceOps(SchedulerOps):
         redeploy = bool(req.get("forceNewDeployment"))
         td_arn = doc["taskDefinition"]
         if req.get("taskDefinition"):
-            td = self._task_definition(ctx, req["taskDefinition"])
+            td = self.runnable_task_definition(  # type: ignore[attr-defined]
+                ctx, req["taskDefinition"])
             redeploy = redeploy or td["taskDefinitionArn"] != td_arn
             td_arn = td["taskDefinitionArn"]
         else:

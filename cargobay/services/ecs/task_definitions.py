@@ -82,6 +82,16 @@ class TaskDefinitionOps(EcsBase):
         ref = parse_ref(ctx, reference)
         return None if ref is None else self._lookup(ctx, ref)
 
+    def runnable_task_definition(self, ctx: RequestContext, reference: str) -> Doc:
+        """The ACTIVE revision ``reference`` names, for RunTask/StartTask and services;
+        ClientException if there is none or it is INACTIVE."""
+        td = self.find_task_definition(ctx, reference)
+        if td is None:
+            raise ClientException("TaskDefinition not found.")
+        if td["status"] != "ACTIVE":
+            raise ClientException("TaskDefinition is inactive")
+        return td
+
     # -- operations ---------------------------------------------------------------------
 
     def register_task_definition(self, ctx: RequestContext, req: Doc) -> Doc:

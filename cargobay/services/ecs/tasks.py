@@ -26,6 +26,7 @@ import orjson
 from cargobay.protocol.base import RequestContext
 from cargobay.services.ecs import (
     arns,
+    capacity_strategy,
     fargate_rules,
     placement,
     placement_index,
@@ -39,7 +40,7 @@ from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.base import EcsBase
 from cargobay.services.ecs.capacity_run import CapacityRunOps
-from cargobay.services.ecs.errors import ClientException, InvalidParameterException
+from cargobay.services.ecs.errors import InvalidParameterException
 from cargobay.services.ecs.events_out import task_state_change
 from cargobay.services.ecs.fargate_run import FargateRunOps
 from cargobay.services.ecs.launch_volumes import check_launch_volumes
@@ -55,7 +56,6 @@ from cargobay.services.ecs.task_lifecycle import (
 )
 from cargobay.services.ecs.task_reports import TaskReportOps
 from cargobay.services.ecs.task_writes import Deferred, commit
-from cargobay.services.ecs.taskdef_refs import parse_ref as parse_td_ref
 
 Doc = dict[str, Any]
 
@@ -238,7 +238,8 @@ class TaskOps(CapacityRunOps, FargateRunOps, TaskReportOps, EcsBase):
         self, ctx: RequestContext, cluster: Doc, req: Doc, launch_type: str = "EC2"
     ) -> tuple[Doc, Doc, str, list[dict[str, str]]]:
         """The checked task definition, overrides, group and tags of a Run/StartTask."""
-        td = self._runnable_definition(ctx, req["taskDefinition"])
+        td = self.runnable_task_definition(  # type: ignore[attr-defined]
+            ctx, req["taskDefinition"])
         required = td.get("requiresCompatibilities") or []
         if launch_type == "FARGATE":
             fargate_rules.check_definition(td)
@@ -261,39 +262,11 @@ class TaskOps(CapacityRunOps, FargateRunOps, TaskReportOps, EcsBase):
         tags = task_launch.task_tags(self.store, cluster, td, req)
         return td, overrides, group, tags
 
-    def _runnable_definition(self, ctx: RequestContext, text: str) -> Doc:
-        ref = parse_td_ref(ctx, text)
-        td: Doc | None = None
-        if ref is not None:
-            td = self.find_task_definition(ctx, text)  # type: ignore[attr-defined]
-        if td is None:
-            raise ClientException("TaskDefinition not found.")
-        if td["status"] != "ACTIVE":
-            raise ClientException("TaskDefinition is inactive")
-        return td
-
     def _launch_type(self, cluster: Doc, req: Doc) -> str:
         """EC2 or FARGATE; the others are refused (their issues come later)."""
-        strategy = req.get("capacityProviderStrategy") or []
-        launch_type = req.get("launchType")
-        if strategy and launch_type:
-            raise InvalidParameterException(
-                "Specifying both a launch type and capacity provider strategy is not "
-                "supported. Remove one and try again."
-            )
-        if not strategy and not launch_type:
-            strategy = cluster.get("defaultCapacityProviderStrategy") or []
-            launch_type = None if strategy else "EC2"
+        launch_type, strategy = capacity_strategy.requested(cluster, req)
         if strategy:
-            known = set(cluster.get("capacityProviders") or [])
-            for item in strategy:
-                if item.get("capacityProvider") not in known:
-                    raise InvalidParameterException(
-                        "The specified capacity provider strategy cannot contain a capacity "
-                        "provider that is not associated with the cluster. Associate the "
-                        "capacity provider with the cluster or specify a valid capacity "
-                        "provider and try again."
-                    )
+            capacity_strategy.check_associated(cluster, strategy)
             return "STRATEGY"  # capacity_run.py
         if launch_type == "FARGATE":
             return "FARGATE"
