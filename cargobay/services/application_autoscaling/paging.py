@@ -7,10 +7,13 @@ import binascii
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from cargobay.protocol.base import RequestContext
+from cargobay.services.application_autoscaling import names
 from cargobay.services.application_autoscaling.errors import (
     InvalidNextTokenException,
     ValidationException,
 )
+from cargobay.store.base import Store
 
 Doc = dict[str, Any]
 MAX_RESULTS = 50
@@ -43,6 +46,28 @@ def page(rows: Iterator[tuple[str, Doc]], req: Doc, keep: Callable[[Doc], bool],
         out.append(view(doc))
         last = key
     return out, None
+
+
+def page_of_targets(store: Store, table: str, ctx: RequestContext, req: Doc, name_field: str,
+                    wanted: set[str] | None, view: Callable[[Doc], Doc],
+                    ) -> tuple[list[Doc], str | None]:
+    """A page of ``table``'s documents (scaling policies, scheduled actions) of the
+    request's ServiceNamespace, and of its ResourceId and ScalableDimension if given,
+    whose ``name_field`` is in ``wanted`` (None: any)."""
+    rid = req.get("ResourceId")
+    dim = req.get("ScalableDimension")
+    prefix = names.namespace_prefix(ctx, req["ServiceNamespace"])
+    if rid is not None:
+        prefix += rid + "|"
+
+    def keep(doc: Doc) -> bool:
+        if rid is not None and doc["ResourceId"] != rid:
+            return False
+        if dim is not None and doc["ScalableDimension"] != dim:
+            return False
+        return wanted is None or doc[name_field] in wanted
+
+    return page(store.scan(table, prefix), req, keep, view)
 
 
 def _encode(key: str) -> str:

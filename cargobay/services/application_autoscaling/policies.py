@@ -23,7 +23,7 @@ from cargobay.services.application_autoscaling.errors import (
     ValidationException,
 )
 from cargobay.services.application_autoscaling.names import TargetRef
-from cargobay.services.application_autoscaling.paging import page
+from cargobay.services.application_autoscaling.paging import page_of_targets
 
 Doc = dict[str, Any]
 MAX_POLICIES = 50
@@ -150,20 +150,8 @@ class PolicyOps(AasBase):
         wanted = set(req.get("PolicyNames") or []) or None
         if wanted is not None and len(wanted) > 50:
             raise ValidationException("PolicyNames can have at most 50 items")
-        rid = req.get("ResourceId")
-        dim = req.get("ScalableDimension")
-        prefix = names.namespace_prefix(ctx, req["ServiceNamespace"])
-        if rid is not None:
-            prefix += rid + "|"
-
-        def keep(doc: Doc) -> bool:
-            if rid is not None and doc["ResourceId"] != rid:
-                return False
-            if dim is not None and doc["ScalableDimension"] != dim:
-                return False
-            return wanted is None or doc["PolicyName"] in wanted
-
-        items, token = page(self.store.scan(names.POLICIES, prefix), req, keep, view)
+        items, token = page_of_targets(self.store, names.POLICIES, ctx, req, "PolicyName",
+                                       wanted, view)
         for item in items:
             if item["PolicyType"] == "StepScaling":
                 item["Alarms"] = await self._user_alarms(ctx, item["PolicyARN"])

@@ -19,7 +19,7 @@ from cargobay.services.application_autoscaling.errors import (
     ValidationException,
 )
 from cargobay.services.application_autoscaling.names import TargetRef
-from cargobay.services.application_autoscaling.paging import page
+from cargobay.services.application_autoscaling.paging import page_of_targets
 
 Doc = dict[str, Any]
 MAX_ACTIONS = 200
@@ -93,20 +93,8 @@ class ScheduledOps(AasBase):
 
     def describe_scheduled_actions(self, ctx: RequestContext, req: Doc) -> Doc:
         wanted = set(req.get("ScheduledActionNames") or []) or None
-        rid = req.get("ResourceId")
-        dim = req.get("ScalableDimension")
-        prefix = names.namespace_prefix(ctx, req["ServiceNamespace"])
-        if rid is not None:
-            prefix += rid + "|"
-
-        def keep(doc: Doc) -> bool:
-            if rid is not None and doc["ResourceId"] != rid:
-                return False
-            if dim is not None and doc["ScalableDimension"] != dim:
-                return False
-            return wanted is None or doc["ScheduledActionName"] in wanted
-
-        items, token = page(self.store.scan(names.SCHEDULED, prefix), req, keep, view)
+        items, token = page_of_targets(self.store, names.SCHEDULED, ctx, req,
+                                       "ScheduledActionName", wanted, view)
         out: Doc = {"ScheduledActions": items}
         if token:
             out["NextToken"] = token
