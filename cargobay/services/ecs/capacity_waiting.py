@@ -16,7 +16,6 @@ cannot be placed stays PROVISIONING while the provider scales out, and counts in
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cargobay.protocol.base import RequestContext
@@ -24,6 +23,7 @@ from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import placement, placement_rules, tag_store, task_launch
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.ecs.events_out import task_state_change
+from cargobay.services.ecs.store_listeners import StoreListeners
 from cargobay.services.ecs.task_lifecycle import advance, category, desire_stop, finish
 from cargobay.services.ecs.task_writes import commit
 from cargobay.store import Store
@@ -42,21 +42,10 @@ WAIT_CODE = "TaskFailedToStart"
 WAIT_REASON = "Capacity provider capacity was not available in time to place the task."
 
 
-#: per store (by id): called after a task starts waiting (capacity_scaling's placer)
-_listeners: dict[int, list[Callable[[], None]]] = {}
-
-
-def listen(store: Store, callback: Callable[[], None]) -> None:
-    """Call ``callback`` (no arguments, must not block) when a task starts waiting."""
-    _listeners.setdefault(id(store), []).append(callback)
-
-
-def unlisten(store: Store, callback: Callable[[], None]) -> None:
-    found = _listeners.get(id(store), [])
-    if callback in found:
-        found.remove(callback)
-    if not found:
-        _listeners.pop(id(store), None)
+#: per store: called after a task starts waiting (capacity_scaling's placer)
+_listeners = StoreListeners()
+listen = _listeners.listen
+unlisten = _listeners.unlisten
 
 
 def create(store: Store, ctx: RequestContext, *, cluster: Doc, td: Doc, overrides: Doc,
@@ -79,8 +68,7 @@ def create(store: Store, ctx: RequestContext, *, cluster: Doc, td: Doc, override
         store.put(TABLE, tasks.key_of(task), {"provider": provider, "since": now,
                                               "size": repr(sorted(task["_needs"].items())),
                                               **rules})
-    for callback in list(_listeners.get(id(store), [])):
-        callback()
+    _listeners.notify(store)
     return task
 
 

@@ -15,11 +15,11 @@ look at the set again; what they read comes from the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from cargobay.services.ecs import fargate_network
 from cargobay.services.ecs import task_store as tasks
+from cargobay.services.ecs.store_listeners import StoreListeners
 from cargobay.store import Store
 
 Doc = dict[str, Any]
@@ -27,20 +27,10 @@ Doc = dict[str, Any]
 TABLE = "ecs.fargate_tasks"
 FARGATE = "FARGATE"
 
-_listeners: dict[int, list[Callable[[], None]]] = {}
-
-
-def listen(store: Store, callback: Callable[[], None]) -> None:
-    """Call ``callback`` (no arguments, must not block) after each change to the set."""
-    _listeners.setdefault(id(store), []).append(callback)
-
-
-def unlisten(store: Store, callback: Callable[[], None]) -> None:
-    found = _listeners.get(id(store), [])
-    if callback in found:
-        found.remove(callback)
-    if not found:
-        _listeners.pop(id(store), None)
+#: per store: called after each change to the set (the Fargate fleet)
+_listeners = StoreListeners()
+listen = _listeners.listen
+unlisten = _listeners.unlisten
 
 
 def observe(store: Store, task: Doc) -> None:
@@ -64,8 +54,7 @@ def observe(store: Store, task: Doc) -> None:
         if store.get(TABLE, key) == entry:
             return
         store.put(TABLE, key, entry)
-    for callback in list(_listeners.get(id(store), [])):
-        callback()
+    _listeners.notify(store)
 
 
 def live(store: Store) -> list[tuple[str, Doc]]:
