@@ -6,12 +6,11 @@ that cannot be decoded is ECS's InvalidParameterException.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TypeVar
 
+from cargobay.services import page_tokens
 from cargobay.services.ecs.errors import InvalidParameterException
 
 T = TypeVar("T")
@@ -20,17 +19,11 @@ DEFAULT_PAGE = 100
 MAX_PAGE = 100
 
 
-def encode_token(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode("ascii")
+encode_token = page_tokens.encode
 
 
 def decode_token(token: str | None) -> str | None:
-    if token is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidParameterException("Invalid nextToken.") from None
+    return page_tokens.decode(token, lambda: InvalidParameterException("Invalid nextToken."))
 
 
 def page_size(

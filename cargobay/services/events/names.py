@@ -7,14 +7,13 @@ target name, while ``/`` can appear in bus names (partner buses).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
 from cargobay.protocol.base import RequestContext
+from cargobay.services import page_tokens
 from cargobay.services.events.errors import ValidationException
 
 BUSES = "events.buses"
@@ -102,21 +101,13 @@ def parse_arn(text: str) -> Arn | None:
     return Arn(*parts[1:])
 
 
-def encode_token(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode("ascii")
+encode_token = page_tokens.encode
 
 
 def decode_token(token: str | None, prefix: str) -> str | None:
     """The key a NextToken continues after (it must belong to the same listing)."""
-    if token is None:
-        return None
-    try:
-        key = base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raise ValidationException("The NextToken provided is invalid.") from None
-    if not key.startswith(prefix):
-        raise ValidationException("The NextToken provided is invalid.")
-    return key
+    return page_tokens.decode(
+        token, lambda: ValidationException("The NextToken provided is invalid."), prefix)
 
 
 def take_page(items: Iterator[tuple[str, T]], limit: int) -> tuple[list[T], str | None]:

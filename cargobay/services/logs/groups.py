@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from cargobay.protocol.base import RequestContext
+from cargobay.services import page_tokens
 from cargobay.services.logs import names
 from cargobay.services.logs.base import LogsBase
 from cargobay.services.logs.errors import (
@@ -26,17 +25,12 @@ RETENTION_DAYS = (
 DEFAULT_LIMIT = 50
 
 
-def encode_token(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode("ascii")
+encode_token = page_tokens.encode
 
 
 def decode_token(token: str | None) -> str | None:
-    if token is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidParameterException("The specified nextToken is invalid.") from None
+    return page_tokens.decode(
+        token, lambda: InvalidParameterException("The specified nextToken is invalid."))
 
 
 class GroupOps(LogsBase):

@@ -8,11 +8,10 @@ versions, oldest first, each with its value, type, settings and labels.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator
 from typing import Any
 
+from cargobay.services import page_tokens
 from cargobay.services.secrets.ssm_errors import InvalidNextToken
 from cargobay.store import Store
 
@@ -29,21 +28,12 @@ def prefix(account: str, region: str) -> str:
     return f"{account}/{region}/"
 
 
-def encode_token(k: str) -> str:
-    return base64.urlsafe_b64encode(k.encode()).decode("ascii")
+encode_token = page_tokens.encode
 
 
 def decode_token(token: str | None, scope: str) -> str | None:
     """The key a NextToken continues after (InvalidNextToken if it is not one of ours)."""
-    if token is None:
-        return None
-    try:
-        k = base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidNextToken() from None
-    if not k.startswith(scope):
-        raise InvalidNextToken()
-    return k
+    return page_tokens.decode(token, InvalidNextToken, scope)
 
 
 def encode_offset(offset: int) -> str:
@@ -52,13 +42,10 @@ def encode_offset(offset: int) -> str:
 
 def decode_offset(token: str | None) -> int:
     """The position a NextToken of a history listing continues from."""
-    if token is None:
+    text = page_tokens.decode(token, InvalidNextToken, "#")
+    if text is None:
         return 0
-    try:
-        text = base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidNextToken() from None
-    if not text.startswith("#") or not text[1:].isdigit():
+    if not text[1:].isdigit():
         raise InvalidNextToken()
     return int(text[1:])
 
