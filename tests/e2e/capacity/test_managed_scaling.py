@@ -118,3 +118,60 @@ def test_service_scales_the_group_out_and_back_in(sim: SimServer) -> None:
     # every task was stopped by the service's scale-down, none by an instance going away
     assert {t["stopCode"] for t in stopped} == {"ServiceSchedulerInitiated"}
     assert 0.0 in reservations()
+
+
+def test_with_max_size_five_the_group_stops_at_five_and_two_tasks_keep_waiting(
+    sim: SimServer,
+) -> None:
+    """The issue's numbers as written (MaxSize 5): the group never passes its maximum, ten
+    tasks run, the two that fit nowhere keep waiting in PROVISIONING (not failed), and
+    the reservation stays above target: M = 6 instances needed, N = 5 → 120."""
+    asg, ecs = client("autoscaling", sim.url), client("ecs", sim.url)
+    cw = client("cloudwatch", sim.url)
+    ecs.create_cluster(clusterName="X")
+    asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-1",
+                                    InstanceType="t3.small", UserData=USER_DATA)
+    asg.create_auto_scaling_group(AutoScalingGroupName="g", LaunchConfigurationName="lc",
+                                  MinSize=0, MaxSize=5, DesiredCapacity=0,
+                                  AvailabilityZones=["us-east-1a"])
+    group_arn = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0][
+        "AutoScalingGroupARN"]
+    ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={
+        "autoScalingGroupArn": group_arn,
+        "managedScaling": {"status": "ENABLED", "targetCapacity": 100,
+                           "instanceWarmupPeriod": 60}})
+    ecs.put_cluster_capacity_providers(
+        cluster="X", capacityProviders=["cp"],
+        defaultCapacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
+    ecs.register_task_definition(family="half", cpu="1024", memory="1024",
+                                 containerDefinitions=[{
+                                     "name": "main", "image": "cargobay-test/busybox:latest",
+                                     "command": ["sh", "-c", "sleep 3600"]}])
+    ecs.create_service(cluster="X", serviceName="s", taskDefinition="half", desiredCount=12)
+
+    def by_status() -> dict[str, int]:
+        arns = ecs.list_tasks(cluster="X", desiredStatus="RUNNING")["taskArns"]
+        found = ecs.describe_tasks(cluster="X", tasks=arns)["tasks"] if arns else []
+        out: dict[str, int] = {}
+        for t in found:
+            out[t["lastStatus"]] = out.get(t["lastStatus"], 0) + 1
+        return out
+
+    sim.advance_until(lambda: by_status() == {"RUNNING": 10, "PROVISIONING": 2}, 10.0,
+                      limit=80)
+    group = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 5 and len(group["Instances"]) == 5
+
+    def latest_reservation() -> float | None:
+        now = datetime.fromtimestamp(sim.clock.now(), tz=UTC)
+        pts = cw.get_metric_statistics(
+            Namespace="AWS/ECS/ManagedScaling", MetricName="CapacityProviderReservation",
+            Dimensions=[{"Name": "ClusterName", "Value": "X"},
+                        {"Name": "CapacityProviderName", "Value": "cp"}],
+            StartTime=now - timedelta(minutes=3), EndTime=now + timedelta(minutes=1),
+            Period=60, Statistics=["Maximum"])["Datapoints"]
+        return max(pts, key=lambda p: p["Timestamp"])["Maximum"] if pts else None
+
+    sim.advance_until(lambda: latest_reservation() == 120.0, 60.0, limit=5)
+    assert by_status() == {"RUNNING": 10, "PROVISIONING": 2}  # waiting, not failed
+    assert len(asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"]) == 5
