@@ -7,9 +7,6 @@ than a day ago are purged hourly.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from typing import TYPE_CHECKING, Any
 
 from cargobay.iam import credentials
@@ -18,11 +15,10 @@ from cargobay.iam.errors import StsValidationError
 from cargobay.iam.trust import AssumeRequest, assume_role
 from cargobay.protocol.base import RequestContext
 from cargobay.protocol.errors import AwsError
+from cargobay.services.periodic import Periodic
 
 if TYPE_CHECKING:
     from cargobay.app import App
-
-log = logging.getLogger("cargobay.sts")
 
 Doc = dict[str, Any]
 PURGE_EVERY = 3600.0
@@ -51,25 +47,15 @@ def _credentials_view(c: credentials.TemporaryCredentials) -> Doc:
 class StsService:
     def __init__(self, app: App) -> None:
         self.app = app
-        self._purger: asyncio.Task[None] | None = None
+        self._purges = Periodic(app.clock, PURGE_EVERY,
+                                lambda: credentials.purge_expired(app, KEEP_EXPIRED),
+                                "sts-session-purge")
 
     async def start(self) -> None:
-        self._purger = asyncio.get_running_loop().create_task(self._purge_loop())
+        await self._purges.start()
 
     async def stop(self) -> None:
-        if self._purger is not None:
-            self._purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purger
-            self._purger = None
-
-    async def _purge_loop(self) -> None:
-        while True:
-            await self.app.clock.sleep(PURGE_EVERY)
-            try:
-                credentials.purge_expired(self.app, KEEP_EXPIRED)
-            except Exception:  # a failed purge is retried at the next round
-                log.exception("purging expired STS sessions failed")
+        await self._purges.stop()
 
     # -- operations --------------------------------------------------------------------
 

@@ -5,8 +5,6 @@ deletes events past their group's retention (retention.py)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from typing import TYPE_CHECKING
 
 from cargobay.services.logs.groups import GroupOps
@@ -15,11 +13,10 @@ from cargobay.services.logs.read_events import ReadEventsOps
 from cargobay.services.logs.retention import SWEEP_INTERVAL, RetentionSweep
 from cargobay.services.logs.streams import StreamOps
 from cargobay.services.logs.tags import TagOps
+from cargobay.services.periodic import Periodic
 
 if TYPE_CHECKING:
     from cargobay.app import App
-
-log = logging.getLogger("cargobay.logs")
 
 
 class LogsService(GroupOps, StreamOps, PutEventsOps, ReadEventsOps, TagOps, RetentionSweep):
@@ -27,25 +24,14 @@ class LogsService(GroupOps, StreamOps, PutEventsOps, ReadEventsOps, TagOps, Rete
         self.app = app
         self.store = app.store
         self.clock = app.clock
-        self._task: asyncio.Task[None] | None = None
+        self._sweeps = Periodic(app.clock, SWEEP_INTERVAL, self.sweep_retention,
+                                "logs-retention")
         #: the server's event loop (tests drive a SimClock through it)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._sweeper(), name="logs-retention")
+        await self._sweeps.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
-
-    async def _sweeper(self) -> None:
-        while True:
-            await self.clock.sleep(SWEEP_INTERVAL)
-            try:
-                self.sweep_retention()
-            except Exception:  # keep the loop alive; the next sweep retries
-                log.exception("logs retention sweep failed")
+        await self._sweeps.stop()

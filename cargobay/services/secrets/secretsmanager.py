@@ -10,18 +10,15 @@ Rotation and replication are not served.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from typing import TYPE_CHECKING
 
+from cargobay.services.periodic import Periodic
 from cargobay.services.secrets.secret_meta_ops import SecretMetaOps
 from cargobay.services.secrets.secret_ops import SecretOps
 from cargobay.services.secrets.secret_store import SecretStore
 
 if TYPE_CHECKING:
     from cargobay.app import App
-
-log = logging.getLogger("cargobay.secretsmanager")
 
 SWEEP_INTERVAL = 3600.0
 
@@ -32,23 +29,12 @@ class SecretsManagerService(SecretOps, SecretMetaOps):
         self.clock = app.clock
         self.secrets = SecretStore(app.store)
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._sweeps = Periodic(app.clock, SWEEP_INTERVAL,
+                                lambda: self.secrets.sweep(self.clock.now()), "secrets-sweep")
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._sweep_forever())
+        await self._sweeps.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await self.clock.sleep(SWEEP_INTERVAL)
-            try:
-                self.secrets.sweep(self.clock.now())
-            except Exception:  # the sweep must outlive a bad document
-                log.exception("secret sweep failed")
+        await self._sweeps.stop()

@@ -10,11 +10,9 @@ UnsubscribeURL, SigningCertURL) in http_endpoints.py.  State lives in the store
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from typing import TYPE_CHECKING
 
+from cargobay.services.periodic import Periodic
 from cargobay.services.sns.delivery import Deliveries
 from cargobay.services.sns.email_outbox import EmailOutbox
 from cargobay.services.sns.filter_policy import FilterPolicy
@@ -27,8 +25,6 @@ from cargobay.services.sns.topics import TopicOps
 
 if TYPE_CHECKING:
     from cargobay.app import App
-
-log = logging.getLogger("cargobay.sns")
 
 #: seconds between sweeps of expired FIFO deduplication IDs
 SWEEP_INTERVAL = 60.0
@@ -43,18 +39,14 @@ class SnsService(TopicOps, TagOps, SubscriptionOps, PublishOps, HttpEndpoints):
         self.deliveries = Deliveries(self)
         self.emails = EmailOutbox(app.config.data_dir)
         self._filters: dict[str, tuple[str, str, FilterPolicy | None]] = {}
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeps = Periodic(app.clock, SWEEP_INTERVAL, self.sweep_dedup, "sns-dedup-sweep")
 
     async def start(self) -> None:
         await self.deliveries.start()
-        self._sweeper = asyncio.create_task(self._sweep(), name="sns-dedup-sweep")
+        await self._sweeps.start()
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        await self._sweeps.stop()
         await self.deliveries.stop()
 
     def reset(self) -> None:
@@ -63,11 +55,3 @@ class SnsService(TopicOps, TagOps, SubscriptionOps, PublishOps, HttpEndpoints):
         self.emails.reset()
         self.signer.reset()
         self._filters.clear()
-
-    async def _sweep(self) -> None:
-        while True:
-            await self.clock.sleep(SWEEP_INTERVAL)
-            try:
-                self.sweep_dedup()
-            except Exception:  # keep the loop alive; the next sweep retries
-                log.exception("sns dedup sweep failed")
