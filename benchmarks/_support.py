@@ -8,7 +8,9 @@ Import it from a benchmark run as a script (``python benchmarks/x.py``: its fold
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import socket
 import subprocess
 import sys
@@ -129,6 +131,18 @@ def client(service: str, url: str, **config: Any) -> Any:
         aws_access_key_id="test", aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 1}, **config),
     )
+
+
+def machine() -> str:
+    """"<arch>, <n> cores, <python version>" for a results file."""
+    return f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
+
+
+def save_json(path: str | None, results: dict[str, Any]) -> None:
+    """Write ``results`` to ``path`` (the --json option), if one was given."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(results, f, indent=2)
 
 
 def cpu_seconds(pid: int) -> float:

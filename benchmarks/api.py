@@ -14,17 +14,14 @@ share the machine's cores, the same for both servers.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from typing import Any
 
-from _support import client, each_server
+from _support import client, each_server, machine, save_json
 
 CONTAINERS = [
     {
@@ -99,7 +96,7 @@ def main() -> int:
 
     ops = ["RegisterTaskDefinition", "DescribeTaskDefinition"]
     out: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
         "workers": a.workers,
         "calls_per_worker": a.calls,
@@ -117,9 +114,7 @@ def main() -> int:
             res = out["results"][op]
             res["ratio"] = res["cargobay"]["rps"] / res["moto"]["rps"]
             print(f"{op}: cargobay / moto = {res['ratio']:.2f}x")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(out, f, indent=2)
+    save_json(a.json, out)
     return 0
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from _support import client, cpu_seconds, each_server
+from _support import client, cpu_seconds, each_server, machine, save_json
 
 from cargobay.services.events.pattern import RuleIndex, compile_pattern
 
@@ -210,7 +209,7 @@ def main() -> int:
     ap.add_argument("--json")
     a = ap.parse_args()
     out: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
     }
     if a.only != "e2e":
@@ -255,9 +254,7 @@ def main() -> int:
             e[f"ratio_{k}"] = e["cargobay"][k] / e["moto"][k]
         print(f"e2e      cargobay / moto = {e['ratio_put_events_per_s']:.1f}x put, "
               f"{e['ratio_delivered_events_per_s']:.1f}x delivered")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(out, f, indent=2)
+    save_json(a.json, out)
     return 0
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _support import client, each_server
+from _support import client, each_server, machine, save_json
 
 BODY = json.dumps({"order": 12345, "items": ["a", "b", "c"], "note": "x" * 120})
 ATTRS = {"kind": {"DataType": "String", "StringValue": "order"}}
@@ -136,7 +135,7 @@ def main() -> int:
     ap.add_argument("--only", choices=["cargobay", "moto"], help="measure one server only")
     a = ap.parse_args()
     out: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
         "depth": a.depth,
         "measured_per_round": a.measure,
@@ -160,9 +159,7 @@ def main() -> int:
             ratio = res["cargobay"][key] / res["moto"][key]
             out.setdefault("ratios", {})[key] = ratio
             print(f"{key}: cargobay / moto = {ratio:.1f}x")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(out, f, indent=2)
+    save_json(a.json, out)
     return 0
 
 
