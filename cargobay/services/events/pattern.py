@@ -567,15 +567,16 @@ class RuleIndex(Generic[K]):
                         key = (a.path, a.kind, v)
                         load[key] = load.get(key, 0) + 1
         for key_, m in items:
+            entry = (key_, m)  # one object per rule: buckets and candidates dedup by it
             if m.anchors is None:
-                self._always.append((key_, m))
+                self._always.append(entry)
                 continue
             for option in m.anchors:
                 pair = self._best_pair(option, load)
                 if pair is not None:
-                    self._file_pair((key_, m), *pair)
+                    self._file_pair(entry, *pair)
                 else:
-                    self._file((key_, m), self._best(option, load))
+                    self._file(entry, self._best(option, load))
 
     @staticmethod
     def _best(option: list[Anchor], load: dict[tuple[tuple[str, ...], str, str], int]
@@ -604,12 +605,14 @@ class RuleIndex(Generic[K]):
         for va in set(a.values):
             for vb in set(b.values):
                 bucket = by_pair.setdefault((va, vb), [])
-                if not any(e[1] is entry[1] for e in bucket):
+                if not any(e is entry for e in bucket):
                     bucket.append(entry)
 
     def _file(self, entry: tuple[K, Matcher], a: Anchor) -> None:
         def put(bucket: list[tuple[K, Matcher]]) -> None:
-            if not any(e[1] is entry[1] for e in bucket):
+            # the same rule once (entry identity: two rules with the same pattern text
+            # share one compiled Matcher, and each must still match)
+            if not any(e is entry for e in bucket):
                 bucket.append(entry)
 
         if a.kind == "exact":
@@ -701,9 +704,9 @@ class RuleIndex(Generic[K]):
         out: list[tuple[K, Matcher]] = []
         for bucket in buckets:
             for entry in bucket:
-                mid = id(entry[1])
-                if mid not in seen:
-                    seen.add(mid)
+                eid = id(entry)  # per rule, not per Matcher (shared by equal patterns)
+                if eid not in seen:
+                    seen.add(eid)
                     out.append(entry)
         return out
 

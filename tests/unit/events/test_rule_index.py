@@ -79,7 +79,12 @@ def events(draw: Any) -> dict[str, Any]:
 @given(st.lists(patterns(), min_size=1, max_size=25), st.lists(events(), min_size=1, max_size=10))
 def test_index_matches_exactly_the_matching_patterns(ps: list[dict[str, Any]],
                                                      evs: list[dict[str, Any]]) -> None:
-    compiled = [(i, compile_pattern(json.dumps(p))) for i, p in enumerate(ps)]
+    # equal pattern texts share one compiled Matcher, as the service's cache makes them
+    cache: dict[str, Any] = {}
+    compiled = [
+        (i, cache.setdefault(json.dumps(p), compile_pattern(json.dumps(p))))
+        for i, p in enumerate(ps)
+    ]
     index = RuleIndex(compiled)
     for e in evs:
         want = [i for i, m in compiled if m.matches(e)]
@@ -91,3 +96,17 @@ def test_patterns_sharing_text_share_nothing_else() -> None:
     index = RuleIndex([("x", m), ("y", compile_pattern(json.dumps({"source": ["a.one"]})))])
     assert sorted(index.match({"source": "a.one"})) == ["x", "y"]
     assert index.match({"source": "a.two"}) == []
+
+
+def test_rules_sharing_one_compiled_pattern_each_match() -> None:
+    # the events service compiles each pattern text once: two rules with the same
+    # pattern hold the same Matcher, and both must match (each delivers on AWS)
+    m = compile_pattern(json.dumps({"source": [{"prefix": "a."}]}))
+    index = RuleIndex([("x", m), ("y", m), ("z", m)])
+    assert sorted(index.match({"source": "a.one"})) == ["x", "y", "z"]
+
+
+def test_an_or_pattern_filed_twice_matches_once() -> None:
+    m = compile_pattern(json.dumps({"$or": [{"source": ["a.one"]}, {"detail-type": ["T1"]}]}))
+    index = RuleIndex([("x", m), ("y", m)])
+    assert sorted(index.match({"source": "a.one", "detail-type": "T1"})) == ["x", "y"]
