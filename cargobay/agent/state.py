@@ -3,8 +3,13 @@
 It keeps what a restarted agent needs to be the same instance and not to run a task
 twice: the cluster, the container instance ARN and the made-up EC2 instance id, and for
 each task it still holds: the assignment, the containers' runtime handles, the known
-status and the last status the control plane acknowledged.  Written whole to a temporary
-file and renamed over the old one, so a crash leaves either the old or the new file.
+status and the last status the control plane acknowledged, and for a task with a role
+the credentials id and token its containers were given (``credentials``: the id in their
+``AWS_CONTAINER_CREDENTIALS_FULL_URI``, their ``AWS_CONTAINER_AUTHORIZATION_TOKEN`` and the
+role ARN), so that a restarted agent serves the same endpoint to the containers it
+adopts.  The keys themselves are never written: the control plane issues fresh ones.
+Written whole to a temporary file (mode 0600, as the ECS agent keeps its state file)
+and renamed over the old one, so a crash leaves either the old or the new file.
 Without a data dir the state lives in memory only.
 """
 
@@ -20,6 +25,8 @@ import orjson
 
 FILE_NAME = "agent-state.json"
 FORMAT = 1
+#: the state file holds the tasks' credentials tokens: owner only
+FILE_MODE = 0o600
 
 
 @dataclass
@@ -41,9 +48,11 @@ class TaskRecord:
     sent_status: str = "NONE"
     containers: dict[str, ContainerRecord] = field(default_factory=dict)
     final: dict[str, Any] | None = None  # the STOPPED report, once known
+    #: the task-role endpoint its containers were given: {"id", "token", "roleArn"}
+    credentials: dict[str, str] | None = None
 
     def to_doc(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "taskArn": self.task_arn,
             "assignment": self.assignment,
             "knownStatus": self.known_status,
@@ -51,6 +60,9 @@ class TaskRecord:
             "containers": {n: vars(c) for n, c in self.containers.items()},
             "final": self.final,
         }
+        if self.credentials:
+            doc["credentials"] = dict(self.credentials)
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> TaskRecord:
@@ -63,7 +75,16 @@ class TaskRecord:
                 str(n): ContainerRecord(**c) for n, c in (doc.get("containers") or {}).items()
             },
             final=doc.get("final"),
+            credentials=_credentials(doc.get("credentials")),
         )
+
+
+def _credentials(value: Any) -> dict[str, str] | None:
+    """A saved credentials id and token, if well formed."""
+    if not isinstance(value, dict):
+        return None
+    out = {k: str(value[k]) for k in ("id", "token", "roleArn") if value.get(k)}
+    return out if "id" in out and "token" in out else None
 
 
 @dataclass
@@ -119,7 +140,10 @@ class StateFile:
         }
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         tmp = f"{self.path}.tmp"
-        with open(tmp, "wb") as f:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)  # a leftover may have a wider mode: O_CREAT would keep it
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
             f.write(orjson.dumps(doc))
         os.replace(tmp, self.path)
 

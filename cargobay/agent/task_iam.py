@@ -10,6 +10,12 @@
   only a request whose ``Authorization`` header is that task's token.  Credentials are
   fetched again at half their lifetime, and released (revoked by the control plane)
   when the task's containers have stopped, before the task is reported STOPPED.
+- **Restarts**: the id, the token and the role ARN (:meth:`TaskIam.saved`) are kept in
+  the task's record (the agent's state file, the Fargate fleet's ``ecs.fargate_runs``),
+  never the keys.  A restarted agent that adopts the task's containers gives the same id
+  and token back (:meth:`TaskIam.adopt`) and fetches fresh keys for the role, so the
+  containers' endpoint keeps answering; until the first fetch succeeds it answers 400
+  "Credentials not found" (the SDK retries) and the refresher keeps trying.
 - **Secrets**: ``POST /_cargobay/ecs/agent/secrets`` returns the values, read by the
   control plane as the execution role's session for the task; they go into the
   containers' environment only (never into the state file or a report).
@@ -109,7 +115,8 @@ class ControlPlane:
 class _Entry:
     task_arn: str
     token: str
-    creds: dict[str, Any]
+    creds: dict[str, Any]  # empty: adopted after a restart, not fetched yet
+    role_arn: str | None = None
     refresher: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -146,15 +153,55 @@ class TaskIam:
         if cred_id is None:
             creds = await self._fetch(task.task_arn)
             cred_id = secrets.token_hex(16)
-            entry = _Entry(task.task_arn, secrets.token_urlsafe(32), creds)
+            entry = _Entry(task.task_arn, secrets.token_urlsafe(32), creds, task_role(task))
             self._by_id[cred_id] = entry
             self._by_task[task.task_arn] = cred_id
-            entry.refresher = asyncio.create_task(
-                self._refresh(cred_id), name=f"credentials-{task.task_id}"
-            )
+            self._start_refresher(cred_id, task)
+        else:
+            entry = self._by_id[cred_id]
+            if not entry.creds:  # adopted after a restart: fresh keys for the same id
+                try:
+                    entry.creds = await self._fetch(task.task_arn)
+                except TaskStartError as e:
+                    log.warning("credentials of adopted task %s: %s (retrying)",
+                                task.task_arn, e.reason)
+            if entry.refresher is None:
+                self._start_refresher(cred_id, task)
         env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"{self._base_url()}/v2/credentials/{cred_id}"
         env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = self._by_id[cred_id].token
         return env
+
+    def saved(self, task_arn: str) -> dict[str, str] | None:
+        """What a restarted agent needs to serve ``task_arn``'s containers the same
+        endpoint: ``{"id", "token", "roleArn"}`` (no keys), or None without a role."""
+        cred_id = self._by_task.get(task_arn)
+        entry = self._by_id.get(cred_id) if cred_id is not None else None
+        if cred_id is None or entry is None:
+            return None
+        out = {"id": cred_id, "token": entry.token}
+        if entry.role_arn:
+            out["roleArn"] = entry.role_arn
+        return out
+
+    def adopt(self, task: Assignment, saved: dict[str, str] | None) -> bool:
+        """After a restart: serve ``task``'s running containers the credentials id and
+        token they were given (``saved``, from :meth:`saved`); the keys are fetched by
+        the next :meth:`environment`.  False (nothing adopted) when ``saved`` is missing
+        or does not fit the task's role, or the id is taken."""
+        role = task_role(task)
+        if not saved or not role or not saved.get("id") or not saved.get("token"):
+            return False
+        if saved.get("roleArn") and saved["roleArn"] != role:
+            return False
+        cred_id = saved["id"]
+        current = self._by_task.get(task.task_arn)
+        if current == cred_id:
+            return True
+        if current is not None or cred_id in self._by_id:
+            return False
+        self._by_id[cred_id] = _Entry(task.task_arn, saved["token"], {}, role)
+        self._by_task[task.task_arn] = cred_id
+        return True
 
     async def secrets(self, task: Assignment, wanted: list[dict[str, Any]]) -> dict[str, str]:
         """The values of ``wanted`` (``[{name, valueFrom}]``); TaskStartError with ECS's
@@ -192,6 +239,11 @@ class TaskIam:
         except (PlaneRefused, Unreachable) as e:
             log.warning("could not revoke the credentials of %s (they expire): %s", task_arn, e)
 
+    def _start_refresher(self, cred_id: str, task: Assignment) -> None:
+        self._by_id[cred_id].refresher = asyncio.create_task(
+            self._refresh(cred_id), name=f"credentials-{task.task_id}"
+        )
+
     def close(self) -> None:
         for entry in self._by_id.values():
             if entry.refresher is not None:
@@ -212,7 +264,7 @@ class TaskIam:
             return 400, {"code": "NoIdInRequest",
                          "message": f"{kind}: No Credential ID in the request"}
         entry = self._by_id.get(cred_id)
-        if entry is None:
+        if entry is None or not entry.creds:  # unknown, or adopted and not fetched yet
             return 400, {"code": "InvalidIdInRequest",
                          "message": f"{kind}: Credentials not found"}
         given = headers.get("authorization", "")

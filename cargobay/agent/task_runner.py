@@ -3,8 +3,9 @@
 As the ECS agent does it (desired vs known), over ordered states NONE → PENDING →
 RUNNING → STOPPED:
 
-- **PENDING**: task-role credentials fetched and ``secrets`` read (task_iam: a role
-  that cannot be assumed or a secret that cannot be read stops the task with ECS's
+- **PENDING**: task-role credentials fetched (their endpoint's id and token kept in
+  the task's record, so an adopting restart serves the same one) and ``secrets`` read
+  (task_iam: a role that cannot be assumed or a secret that cannot be read stops the task with ECS's
   reason), environment files are read and images pulled (``pullStartedAt`` /
   ``pullStoppedAt``).  An image that cannot be had stops its container with
   ``CannotPullContainerError: ...``; if that container is essential the task stops
@@ -206,6 +207,9 @@ class TaskRunner:
     async def _prepare_specs(self) -> None:
         iam = self.ctx.iam
         iam_env = await iam.environment(self.task) if iam is not None else {}
+        if iam is not None:
+            # kept (id and token, no keys) so a restart serves the same endpoint
+            self.record.credentials = iam.saved(self.task.task_arn)
         await self.volumes.prepare()
         for c in self.containers.values():
             files = c.definition.get("environmentFiles") or []
@@ -420,6 +424,7 @@ class TaskRunner:
         if self.ctx.iam is not None:
             # the containers are gone: their credentials stop working before STOPPED shows
             await self.ctx.iam.release(self.task.task_arn)
+            self.record.credentials = None
         self._set_known("STOPPED")
         for c in self.containers.values():
             if c.spec is not None and c.spec.log_path and c.started:
@@ -433,6 +438,9 @@ class TaskRunner:
         """After an agent restart: follow the containers the state file names, if the
         runtime can find them again; otherwise the task is lost and stops."""
         adopt = getattr(self.ctx.runtime, "adopt", None)
+        if self.ctx.iam is not None and adopt is not None:
+            # the running containers keep the credentials endpoint they were given
+            self.ctx.iam.adopt(self.task, self.record.credentials)
         await self._prepare_specs_quietly()
         lost = False
         for name, rec in self.record.containers.items():
