@@ -117,7 +117,8 @@ class ServiceTasks:
         self.dirty: set[str] = set()
         #: called after each change (the scheduler wakes up)
         self.on_change: Callable[[], None] | None = None
-        self._verify_queue: list[str] = []
+        #: (service key, task id) still to check in this round of verify()
+        self._verify_queue: list[tuple[str, str]] = []
         self._health_queue: list[tuple[str, TaskState]] = []
         self.load()
         _INDEXES[store] = self
@@ -165,19 +166,23 @@ class ServiceTasks:
         return fresh
 
     def verify(self, count: int) -> set[str]:
-        """Check about ``count`` entries against the store, going round the index a service
-        at a time; the services whose entries were out of date."""
+        """Check at most ``count`` entries against the store, going round the whole index
+        (a large service's tasks over several calls); the services whose entries were out
+        of date."""
         changed: set[str] = set()
-        checked = visited = 0
-        while checked < count and visited < len(self._by_service):
+        for _ in range(count):
             if not self._verify_queue:
-                self._verify_queue = list(self._by_service)
-            skey = self._verify_queue.pop()
-            visited += 1
-            for state in list(self._by_service.get(skey, {}).values()):
-                checked += 1
-                if self.refresh(skey, state) != state:
-                    changed.add(skey)
+                self._verify_queue = [
+                    (skey, task_id)
+                    for skey, by_id in self._by_service.items()
+                    for task_id in by_id
+                ]
+                if not self._verify_queue:
+                    break
+            skey, task_id = self._verify_queue.pop()
+            state = self._by_service.get(skey, {}).get(task_id)
+            if state is not None and self.refresh(skey, state) != state:
+                changed.add(skey)
         return changed
 
     def watch_health(self, count: int) -> set[str]:
