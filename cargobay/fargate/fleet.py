@@ -19,12 +19,12 @@ ATTACHED; the task write that stores it STOPPED detaches it and frees its addres
   ``Networks[0].IPv4Addresses`` (the fleet's own MetadataServer on 127.0.0.1).
 - **State**: each task's TaskRecord (containers' runtime ids, metadata tokens, the
   task-role credentials id and token but not the keys, what was reported) is kept in
-  the store (table ``ecs.fargate_runs``), so after a
-  ``kill -9`` of the server the fleet finds its tasks again: on Docker the containers
-  kept running and are adopted, with the same credentials endpoint and fresh keys (the
-  metadata endpoint's port is kept too, table ``ecs.fargate_fleet``); on the process runtime the containers were the server's
-  children: their leftover processes are killed (orphans.py) and the task is STOPPED
-  with stopCode TerminationNotice and :data:`LOST_REASON`.
+  the store (table ``ecs.fargate_runs``), so after a ``kill -9`` of the server the
+  fleet finds its tasks again: on Docker the containers kept running and are adopted,
+  with the same credentials endpoint and fresh keys (the metadata endpoint's port is
+  kept too, table ``ecs.fargate_fleet``); on the process runtime the containers were
+  the server's children: their leftover processes are killed (orphans.py) and the task
+  is STOPPED with stopCode TerminationNotice and :data:`LOST_REASON`.
 - **Shutdown**: Docker containers keep running (adopted at the next start); process
   containers are stopped with their server, and their STOPPED reports stored.
 - **Reset** (POST /_cargobay/reset): every task is stopped and forgotten.
