@@ -31,23 +31,28 @@ def sim() -> Iterator[SimServer]:
         s.stop()
 
 
-def test_service_scales_the_group_out_and_back_in(sim: SimServer) -> None:
+def managed_group(sim: SimServer, *, max_size: int, protect: bool) -> tuple[Any, Any, Any]:
+    """Cluster X, an empty t3.small group behind provider ``cp`` (managed scaling, target
+    100, the cluster's default strategy), task definition ``half`` (half an instance);
+    the autoscaling, ECS and CloudWatch clients."""
     asg, ecs = client("autoscaling", sim.url), client("ecs", sim.url)
     cw = client("cloudwatch", sim.url)
     ecs.create_cluster(clusterName="X")
     asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-1",
                                     InstanceType="t3.small", UserData=USER_DATA)
     asg.create_auto_scaling_group(AutoScalingGroupName="g", LaunchConfigurationName="lc",
-                                  MinSize=0, MaxSize=6, DesiredCapacity=0,
-                                  NewInstancesProtectedFromScaleIn=True,
+                                  MinSize=0, MaxSize=max_size, DesiredCapacity=0,
+                                  NewInstancesProtectedFromScaleIn=protect,
                                   AvailabilityZones=["us-east-1a"])
     group_arn = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0][
         "AutoScalingGroupARN"]
-    ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={
+    provider: dict[str, Any] = {
         "autoScalingGroupArn": group_arn,
         "managedScaling": {"status": "ENABLED", "targetCapacity": 100,
-                           "instanceWarmupPeriod": 60},
-        "managedTerminationProtection": "ENABLED"})
+                           "instanceWarmupPeriod": 60}}
+    if protect:
+        provider["managedTerminationProtection"] = "ENABLED"
+    ecs.create_capacity_provider(name="cp", autoScalingGroupProvider=provider)
     ecs.put_cluster_capacity_providers(
         cluster="X", capacityProviders=["cp"],
         defaultCapacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
@@ -55,6 +60,11 @@ def test_service_scales_the_group_out_and_back_in(sim: SimServer) -> None:
                                  containerDefinitions=[{
                                      "name": "main", "image": "cargobay-test/busybox:latest",
                                      "command": ["sh", "-c", "sleep 3600"]}])
+    return asg, ecs, cw
+
+
+def test_service_scales_the_group_out_and_back_in(sim: SimServer) -> None:
+    asg, ecs, cw = managed_group(sim, max_size=6, protect=True)
     svc = ecs.create_service(cluster="X", serviceName="s", taskDefinition="half",
                              desiredCount=12)["service"]
     assert svc["capacityProviderStrategy"][0]["capacityProvider"] == "cp"
@@ -126,27 +136,7 @@ def test_with_max_size_five_the_group_stops_at_five_and_two_tasks_keep_waiting(
     """The issue's numbers as written (MaxSize 5): the group never passes its maximum, ten
     tasks run, the two that fit nowhere keep waiting in PROVISIONING (not failed), and
     the reservation stays above target: M = 6 instances needed, N = 5 → 120."""
-    asg, ecs = client("autoscaling", sim.url), client("ecs", sim.url)
-    cw = client("cloudwatch", sim.url)
-    ecs.create_cluster(clusterName="X")
-    asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-1",
-                                    InstanceType="t3.small", UserData=USER_DATA)
-    asg.create_auto_scaling_group(AutoScalingGroupName="g", LaunchConfigurationName="lc",
-                                  MinSize=0, MaxSize=5, DesiredCapacity=0,
-                                  AvailabilityZones=["us-east-1a"])
-    group_arn = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0][
-        "AutoScalingGroupARN"]
-    ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={
-        "autoScalingGroupArn": group_arn,
-        "managedScaling": {"status": "ENABLED", "targetCapacity": 100,
-                           "instanceWarmupPeriod": 60}})
-    ecs.put_cluster_capacity_providers(
-        cluster="X", capacityProviders=["cp"],
-        defaultCapacityProviderStrategy=[{"capacityProvider": "cp", "weight": 1}])
-    ecs.register_task_definition(family="half", cpu="1024", memory="1024",
-                                 containerDefinitions=[{
-                                     "name": "main", "image": "cargobay-test/busybox:latest",
-                                     "command": ["sh", "-c", "sleep 3600"]}])
+    asg, ecs, cw = managed_group(sim, max_size=5, protect=False)
     ecs.create_service(cluster="X", serviceName="s", taskDefinition="half", desiredCount=12)
 
     def by_status() -> dict[str, int]:
