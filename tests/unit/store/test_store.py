@@ -92,3 +92,16 @@ def test_sqlite_rolled_back_batch_leaves_no_trace(tmp_path: Path) -> None:
         s.put("t", "a", {"v": 1})
         raise KeyError("x")
     assert SqliteStore(path).get("t", "a") is None
+
+
+def test_sqlite_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    # the state holds IAM secret keys and task credentials tokens
+    path = tmp_path / "state.db"
+    s = SqliteStore(str(path))
+    s.put("t", "k", {"v": 1})
+    for f in tmp_path.iterdir():
+        assert f.stat().st_mode & 0o077 == 0, (f.name, oct(f.stat().st_mode))
+    s.close()
+    path.chmod(0o644)  # an older, wider file is narrowed when opened again
+    SqliteStore(str(path)).close()
+    assert path.stat().st_mode & 0o777 == 0o600
