@@ -18,7 +18,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+
+from cargobay.services.step_scaling import aggregate, percent_change, pick_step
+
+__all__ = ["aggregate", "clamp", "percent_change", "pick_step", "step_capacity",
+           "target_tracking"]
 
 _EPS = 1e-9
 
@@ -31,44 +35,6 @@ def target_tracking(current: int, metric: float, target: float) -> int:
         # nothing runs, so utilization cannot be measured against tasks: one task
         return 1 if metric > target else 0
     return max(0, math.ceil(current * metric / target - _EPS))
-
-
-def aggregate(values: list[float], how: str | None) -> float | None:
-    if not values:
-        return None
-    if how == "Minimum":
-        return min(values)
-    if how == "Maximum":
-        return max(values)
-    return sum(values) / len(values)
-
-
-def pick_step(steps: list[dict[str, Any]], delta: float) -> dict[str, Any] | None:
-    """The step adjustment whose interval holds ``delta`` (metric − threshold)."""
-    for step in steps:
-        lo = step.get("MetricIntervalLowerBound")
-        hi = step.get("MetricIntervalUpperBound")
-        lo_f = -math.inf if lo is None else float(lo)
-        hi_f = math.inf if hi is None else float(hi)
-        if delta >= 0:
-            if lo_f <= delta < hi_f or (hi is None and delta >= lo_f):
-                return step
-        elif lo_f < delta <= hi_f or (lo is None and delta <= hi_f):
-            return step
-    return None
-
-
-def percent_change(current: int, percent: float) -> int:
-    change = current * percent / 100.0
-    if change > 1:
-        return math.floor(change + _EPS)
-    if 0 < change <= 1:
-        return 1
-    if -1 <= change < 0:
-        return -1
-    if change < -1:
-        return math.ceil(change - _EPS)
-    return 0
 
 
 def step_capacity(current: int, adjustment_type: str, adjustment: int,

@@ -14,34 +14,18 @@ EC2 Auto Scaling User Guide, "Step and simple scaling policies":
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from cargobay.services.step_scaling import aggregate, percent_change, pick_step
+
+__all__ = ["aggregate", "new_capacity", "step_for"]
 
 Doc = dict[str, Any]
 
 
-def aggregate(values: list[float], how: str | None) -> float | None:
-    if not values:
-        return None
-    if how == "Minimum":
-        return min(values)
-    if how == "Maximum":
-        return max(values)
-    return sum(values) / len(values)
-
-
 def step_for(steps: list[Doc], value: float, threshold: float) -> Doc | None:
     """The step adjustment whose interval holds ``value - threshold``."""
-    diff = value - threshold
-    for step in steps:
-        lo = step.get("MetricIntervalLowerBound")
-        hi = step.get("MetricIntervalUpperBound")
-        lo = -math.inf if lo is None else float(lo)
-        hi = math.inf if hi is None else float(hi)
-        inside = (lo <= diff < hi) if diff >= 0 else (lo < diff <= hi)
-        if inside:
-            return step
-    return None
+    return pick_step(steps, value - threshold)
 
 
 def new_capacity(policy: Doc, adjustment: int, current: int, lo: int, hi: int) -> int:
@@ -49,13 +33,7 @@ def new_capacity(policy: Doc, adjustment: int, current: int, lo: int, hi: int) -
     if kind == "ExactCapacity":
         target = adjustment
     elif kind == "PercentChangeInCapacity":
-        change = current * adjustment / 100.0
-        if 0 < change < 1:
-            moved = 1
-        elif -1 < change < 0:
-            moved = -1
-        else:
-            moved = int(change)
+        moved = percent_change(current, float(adjustment))
         least = int(policy.get("MinAdjustmentMagnitude") or 0)
         if moved and abs(moved) < least:
             moved = least if moved > 0 else -least
