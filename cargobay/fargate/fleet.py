@@ -62,11 +62,11 @@ from cargobay.services.ecs.events_out import task_state_change
 from cargobay.services.ecs.task_lifecycle import (
     TASK_FAILED_TO_START,
     TERMINATION_NOTICE,
+    apply_health,
     category,
     desire_stop,
     finish,
     started,
-    task_health,
 )
 from cargobay.services.ecs.task_writes import commit
 from cargobay.services.efs.mounts import assignment_volumes
@@ -432,22 +432,7 @@ class FargateFleet:
         task = self.store.get(tasks.TABLE, key)
         if runner is None or task is None or task["lastStatus"] == "STOPPED":
             return
-        health = runner.health()
-        td = task["_taskDefinition"]
-        checked = {c["name"] for c in td["containerDefinitions"] if c.get("healthCheck")}
-        essential = {c["name"] for c in td["containerDefinitions"] if c.get("essential", True)}
-        changed = False
-        for c in task["containers"]:
-            status = health.get(c["name"])
-            if c["name"] in checked and status is not None and c.get("healthStatus") != status:
-                c["healthStatus"] = status
-                changed = True
-        overall = task_health(task, checked, essential)
-        if task.get("healthStatus") != overall:
-            task["healthStatus"] = overall
-            changed = True
-        if changed:
-            task["version"] = int(task.get("version", 0)) + 1
+        if apply_health(task, runner.health()):
             with self.store.batch():
                 self.store.put(tasks.TABLE, key, task)
             service_tasks.observe(self.store, task)

@@ -27,7 +27,7 @@ from cargobay.protocol.http import HttpRequest, HttpResponse
 from cargobay.services.ecs import arns, placement_index, service_tasks
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
-from cargobay.services.ecs.task_lifecycle import task_health
+from cargobay.services.ecs.task_lifecycle import apply_health
 from cargobay.services.ecs.usage_samples import UsageSamples
 from cargobay.services.efs.mounts import assignment_volumes
 
@@ -38,7 +38,6 @@ Doc = dict[str, Any]
 
 POLL_PATH = "/_cargobay/agent/poll"
 MAX_HOLD = 20.0
-HEALTH = ("HEALTHY", "UNHEALTHY", "UNKNOWN")
 INSTANCE_HEALTH_TYPES = ("CONTAINER_RUNTIME", "ACCELERATED_COMPUTE", "DAEMON")
 INSTANCE_HEALTH = ("OK", "IMPAIRED", "INSUFFICIENT_DATA", "INITIALIZING")
 
@@ -236,23 +235,7 @@ class AgentChannel:
             task = store.get(tasks.TABLE, f"{prefix}/{task_id}")
             if task is None or task["lastStatus"] == "STOPPED":
                 continue
-            td = task["_taskDefinition"]
-            checked = {c["name"] for c in td["containerDefinitions"] if c.get("healthCheck")}
-            essential = {
-                c["name"] for c in td["containerDefinitions"] if c.get("essential", True)
-            }
-            changed = False
-            for c in task["containers"]:
-                status = by_container.get(c["name"])
-                if c["name"] in checked and status in HEALTH and c.get("healthStatus") != status:
-                    c["healthStatus"] = status
-                    changed = True
-            overall = task_health(task, checked, essential)
-            if task.get("healthStatus") != overall:
-                task["healthStatus"] = overall
-                changed = True
-            if changed:
-                task["version"] = int(task.get("version", 0)) + 1
+            if apply_health(task, by_container):
                 store.put(tasks.TABLE, f"{prefix}/{task_id}", task)
                 service_tasks.observe(store, task)  # the scheduler sees health change
 

@@ -185,6 +185,32 @@ def on_agent_status(
     return False
 
 
+#: the container healthStatus values ECS shows
+HEALTH_STATUSES = ("HEALTHY", "UNHEALTHY", "UNKNOWN")
+
+
+def apply_health(task: Doc, by_container: Any) -> bool:
+    """Record the containers' health as reported (``{container name: status}``) on the
+    task and its overall healthStatus; True if anything changed (the version is then
+    bumped: the caller stores the task)."""
+    td = task["_taskDefinition"]
+    checked = {c["name"] for c in td["containerDefinitions"] if c.get("healthCheck")}
+    essential = {c["name"] for c in td["containerDefinitions"] if c.get("essential", True)}
+    changed = False
+    for c in task["containers"]:
+        status = by_container.get(c["name"])
+        if c["name"] in checked and status in HEALTH_STATUSES and c.get("healthStatus") != status:
+            c["healthStatus"] = status
+            changed = True
+    overall = task_health(task, checked, essential)
+    if task.get("healthStatus") != overall:
+        task["healthStatus"] = overall
+        changed = True
+    if changed:
+        task["version"] = int(task.get("version", 0)) + 1
+    return changed
+
+
 def task_health(task: Doc, checked: set[str], essential: set[str]) -> str:
     """The task's healthStatus from its essential containers that have a health check:
     UNHEALTHY if any is, HEALTHY if all are, else UNKNOWN (ECS: "Determining task health")."""
