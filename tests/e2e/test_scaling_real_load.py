@@ -241,16 +241,20 @@ def test_target_tracking_scales_out_under_real_load_and_in_when_it_stops_sim(
         step = {"sim": 10.0, "real": 0.05}
         h.until(lambda: h.counts() == (1, 1) and h.agent_processes() == 1,
                 steps=60, what="the first task running", **step)
-        for _ in range(2 * 6):  # two idle minutes
-            h.step(**step)
+        # two idle minutes, slow enough in real time (0.25 s a step) for the agent to take
+        # fresh readings (at most one a real second): the interpreter's start-up CPU must
+        # not stand for the idle minutes
+        for _ in range(2 * 6):
+            h.step(sim=10.0, real=0.25)
         assert h.counts() == (1, 1), "no load: no scaling"
 
         loaded_at = clock.now()
         h.flag.touch()
         h.until(lambda: h.counts()[0] > 1, steps=8 * 6, what="scale-out under load", **step)
         out_at = clock.now()
-        # three one-minute points above 50 % are needed, and ECS publishes each minute
-        assert out_at - loaded_at >= 3 * 60, out_at - loaded_at
+        # three one-minute points above 50 % are needed (AlarmHigh: 3 of 3), and ECS
+        # publishes each minute; the first may be the minute in which the load began
+        assert out_at - loaded_at >= 2 * 60, out_at - loaded_at
         desired = h.counts()[0]
         h.until(lambda: h.counts() == (desired, desired) and h.agent_processes() == desired,
                 steps=30, what="the new tasks running as real processes", **step)
