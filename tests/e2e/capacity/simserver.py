@@ -4,6 +4,7 @@ the capacity provider runs with real agent processes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from typing import Any
@@ -43,6 +44,15 @@ class SimServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
+        # shutting down waits on the clock in places (reports drained, containers
+        # stopped): keep it moving until the server's thread is done, so every service's
+        # stop runs, down to Auto Scaling's, which stops the agent processes it started
+        for _ in range(300):
+            if not self.thread.is_alive():
+                break
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.clock.advance(1), self.loop).result(1)
+            self.thread.join(0.1)
         self.thread.join(timeout=30)
 
     def advance(self, seconds: float) -> None:
