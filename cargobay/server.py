@@ -11,7 +11,7 @@ from cargobay import __version__
 from cargobay.app import App
 from cargobay.config import Config
 from cargobay.protocol.errors import AwsError
-from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.protocol.http import HttpRequest, HttpResponse, json_response
 
 log = logging.getLogger("cargobay.server")
 
@@ -101,9 +101,9 @@ class AsgiApp:
             if instance_arn is not None:  # else the channel answers BadRequestException
                 check_caller(self.app, identity, instance_arn)
         except AwsError as err:
-            return _json(err.status, {"__type": err.code, "message": err.message})
+            return json_response(err.status, {"__type": err.code, "message": err.message})
         except AgentRequestError as err:
-            return _json(err.status, {"__type": err.code, "message": err.message})
+            return json_response(err.status, {"__type": err.code, "message": err.message})
         return await self.app.agent_channel.handle(req)
 
     def _own(self, req: HttpRequest) -> HttpResponse | None:
@@ -114,10 +114,10 @@ class AsgiApp:
                 "version": __version__,
                 "services": self.app.service_names(),
             }
-            return _json(200 if self.ready else 503, body)
+            return json_response(200 if self.ready else 503, body)
         if req.path == "/_cargobay/reset" and req.method == "POST":
             self.app.reset()
-            return _json(200, {"reset": True})
+            return json_response(200, {"reset": True})
         return None
 
 
@@ -131,8 +131,6 @@ def _poll_instance(raw: bytes) -> str | None:
     return arn if isinstance(arn, str) else None
 
 
-def _json(status: int, body: Any) -> HttpResponse:
-    return HttpResponse(status, [("content-type", "application/json")], orjson.dumps(body))
 
 
 def serve(config: Config, app: App | None = None) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 from urllib.parse import parse_qsl
+
+import orjson
 
 
 @dataclass
@@ -33,3 +36,8 @@ class HttpResponse:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+
+
+def json_response(status: int, body: Any) -> HttpResponse:
+    """A JSON answer (cargobay's own endpoints: health, the agent channel, credentials)."""
+    return HttpResponse(status, [("content-type", "application/json")], orjson.dumps(body))

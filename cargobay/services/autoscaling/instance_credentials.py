@@ -19,11 +19,9 @@ import hmac
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from cargobay.iam.trust import AssumeRequest, assume_role
 from cargobay.protocol.errors import AwsError
-from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.protocol.http import HttpRequest, HttpResponse, json_response
 from cargobay.services.autoscaling import instance_profiles, names
 from cargobay.services.autoscaling.base import TERMINATED
 
@@ -39,8 +37,6 @@ def path_for(account: str, region: str, instance_id: str) -> str:
     return f"{PREFIX}{account}/{region}/{instance_id}"
 
 
-def _json(status: int, body: Any) -> HttpResponse:
-    return HttpResponse(status, [("content-type", "application/json")], orjson.dumps(body))
 
 
 def _iso(when: float) -> str:
@@ -60,24 +56,25 @@ class InstanceCredentials:
 
     def handle(self, req: HttpRequest) -> HttpResponse:
         if req.method != "GET":
-            return _json(405, {"message": "Method not allowed"})
+            return json_response(405, {"message": "Method not allowed"})
         parts = req.path[len(PREFIX):].split("/")
         if len(parts) != 3:
-            return _json(404, {"message": "Not found"})
+            return json_response(404, {"message": "Not found"})
         account, region, iid = parts
         doc = self.app.store.get(names.INSTANCES, names.scope(account, region) + iid)
         if doc is None or doc.get("LifecycleState") == TERMINATED or not doc.get("token"):
-            return _json(404, {"message": f"No credentials for instance {iid}"})
+            return json_response(404, {"message": f"No credentials for instance {iid}"})
         given = req.header("authorization")
         if not hmac.compare_digest(given.encode(), str(doc["token"]).encode()):
-            return _json(401, {"message": "Authorization token is not valid"})
+            return json_response(401, {"message": "Authorization token is not valid"})
         now = self.app.clock.now()
         cached = self._cache.get(iid)
         if cached is not None and cached["_expires"] - now > REUSE_MARGIN:
-            return _json(200, {k: v for k, v in cached.items() if not k.startswith("_")})
+            return json_response(200, {k: v for k, v in cached.items() if not k.startswith("_")})
         role = instance_profiles.role_arn(self.app.store, account, doc.get("profile") or "")
         if role is None:
-            return _json(403, {"message": f"Instance profile {doc.get('profile')} has no role"})
+            message = f"Instance profile {doc.get('profile')} has no role"
+            return json_response(403, {"message": message})
         try:
             assumed = assume_role(
                 self.app,
@@ -88,7 +85,7 @@ class InstanceCredentials:
                 service=EC2_SERVICE, region=region,
             )
         except AwsError as err:
-            return _json(403, {"code": err.code, "message": err.message})
+            return json_response(403, {"code": err.code, "message": err.message})
         c = assumed.credentials
         body = {
             "RoleArn": role, "AccessKeyId": c.access_key_id,
@@ -96,4 +93,4 @@ class InstanceCredentials:
             "Expiration": _iso(c.expiration), "_expires": c.expiration,
         }
         self._cache[iid] = body
-        return _json(200, {k: v for k, v in body.items() if not k.startswith("_")})
+        return json_response(200, {k: v for k, v in body.items() if not k.startswith("_")})

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from cargobay.clock import wait_event
-from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.protocol.http import HttpRequest, HttpResponse, json_response
 from cargobay.services.ecs import arns, placement_index, service_tasks
 from cargobay.services.ecs import instance_store as instances
 from cargobay.services.ecs import task_store as tasks
+from cargobay.services.ecs.agent_credentials import AgentRequestError
 from cargobay.services.ecs.task_lifecycle import apply_health
 from cargobay.services.ecs.usage_samples import UsageSamples
 from cargobay.services.efs.mounts import assignment_volumes
@@ -42,20 +43,10 @@ INSTANCE_HEALTH_TYPES = ("CONTAINER_RUNTIME", "ACCELERATED_COMPUTE", "DAEMON")
 INSTANCE_HEALTH = ("OK", "IMPAIRED", "INSUFFICIENT_DATA", "INITIALIZING")
 
 
-class PollError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
-def _json(status: int, body: Any) -> HttpResponse:
-    return HttpResponse(status, [("content-type", "application/json")], orjson.dumps(body))
-
-
-def _bad(message: str) -> PollError:
-    return PollError("BadRequestException", message)
+def _bad(message: str) -> AgentRequestError:
+    return AgentRequestError("BadRequestException", message)
 
 
 class AgentChannel:
@@ -94,13 +85,13 @@ class AgentChannel:
 
     async def handle(self, req: HttpRequest) -> HttpResponse:
         if req.path != POLL_PATH:
-            return _json(404, {"__type": "NotFoundException", "message": f"No {req.path}"})
+            return json_response(404, {"__type": "NotFoundException", "message": f"No {req.path}"})
         if req.method != "POST":
-            return _json(405, {"__type": "MethodNotAllowed", "message": "Use POST"})
+            return json_response(405, {"__type": "MethodNotAllowed", "message": "Use POST"})
         try:
-            return _json(200, await self._poll(req.body))
-        except PollError as e:
-            return _json(e.status, {"__type": e.code, "message": e.message})
+            return json_response(200, await self._poll(req.body))
+        except AgentRequestError as e:
+            return json_response(e.status, {"__type": e.code, "message": e.message})
 
     async def _poll(self, raw: bytes) -> Doc:
         body = self._body(raw)
@@ -156,13 +147,13 @@ class AgentChannel:
             or not all(parts)
             or parsed.account_id != self.app.config.account_id
         ):
-            raise PollError("UnknownInstanceException", f"No container instance {arn}.")
+            raise AgentRequestError("UnknownInstanceException", f"No container instance {arn}.")
         return f"{parsed.account_id}/{parsed.region}/{parsed.resource}"
 
     def _live_instance(self, key: str, body: Doc) -> Doc:
         doc = self.app.store.get(instances.TABLE, key)
         if doc is None:
-            raise PollError(
+            raise AgentRequestError(
                 "UnknownInstanceException",
                 f"No container instance {body['containerInstanceArn']}: register again.",
             )
@@ -170,7 +161,7 @@ class AgentChannel:
         if cluster and cluster not in (doc["_cluster"], _cluster_arn(doc)):
             raise _bad(f"The container instance is not in cluster {cluster}.")
         if doc["status"] == instances.INACTIVE:
-            raise PollError(
+            raise AgentRequestError(
                 "InactiveInstanceException",
                 f"The container instance {doc['containerInstanceArn']} has been deregistered.",
             )

@@ -38,7 +38,7 @@ from cargobay.iam.request_facts import global_keys
 from cargobay.iam.task_credentials import CANNOT_ASSUME, issue_task_role_credentials, revoke
 from cargobay.iam.trust import AssumeRoleRefused
 from cargobay.protocol.errors import AwsError
-from cargobay.protocol.http import HttpRequest, HttpResponse
+from cargobay.protocol.http import HttpRequest, HttpResponse, json_response
 from cargobay.services.ecs import arns, task_credential_keys
 from cargobay.services.ecs import task_store as tasks
 from cargobay.services.secrets.resolve import resolve_secret_value
@@ -69,8 +69,6 @@ class AgentRequestError(Exception):
         self.status = status
 
 
-def _json(status: int, body: Any) -> HttpResponse:
-    return HttpResponse(status, [("content-type", "application/json")], orjson.dumps(body))
 
 
 def rfc3339(t: float) -> str:
@@ -79,20 +77,20 @@ def rfc3339(t: float) -> str:
 
 async def handle(app: App, req: HttpRequest) -> HttpResponse:
     if req.method != "POST":
-        return _json(405, {"__type": "MethodNotAllowed", "message": "Use POST"})
+        return json_response(405, {"__type": "MethodNotAllowed", "message": "Use POST"})
     try:
         body = _body(req.body)
         task = _task_of(app, req, body, stopped_ok=req.path == RELEASE_PATH)
         if req.path == CREDENTIALS_PATH:
-            return _json(200, credentials_answer(app, task, body.get("role")))
+            return json_response(200, credentials_answer(app, task, body.get("role")))
         if req.path == RELEASE_PATH:
             count = task_credential_keys.revoke_all(app.store, tasks.key_of(task))
-            return _json(200, {"revoked": count})
-        return _json(200, await secrets_answer(app, task, body))
+            return json_response(200, {"revoked": count})
+        return json_response(200, await secrets_answer(app, task, body))
     except AgentRequestError as e:
-        return _json(e.status, {"__type": e.code, "message": e.message})
+        return json_response(e.status, {"__type": e.code, "message": e.message})
     except AwsError as e:  # authentication
-        return _json(e.status, {"__type": e.code, "message": e.message})
+        return json_response(e.status, {"__type": e.code, "message": e.message})
 
 
 def _body(raw: bytes) -> Doc:
