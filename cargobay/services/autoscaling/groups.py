@@ -30,11 +30,10 @@ from cargobay.services.autoscaling.base import (
 from cargobay.services.autoscaling.errors import (
     AlreadyExists,
     AsgValidationError,
-    InvalidNextToken,
     ResourceInUse,
     ScalingActivityInProgress,
 )
-from cargobay.services.autoscaling.launch_configs import LaunchConfigOps, page_size
+from cargobay.services.autoscaling.launch_configs import LaunchConfigOps, page_size, page_start
 
 DEFAULT_COOLDOWN = 300
 DELETING = "Delete in progress"
@@ -265,10 +264,7 @@ class GroupOps(LaunchConfigOps):
                                      ) -> dict[str, Any]:
         size = page_size(req)
         prefix = names.ctx_scope(ctx)
-        try:
-            after = names.decode_token(req.get("NextToken"), prefix)
-        except ValueError:
-            raise InvalidNextToken("The token is invalid.") from None
+        after = page_start(req, prefix)
         wanted = {names.name_from(n, "autoScalingGroup")
                   for n in req.get("AutoScalingGroupNames") or []}
         filters = req.get("Filters") or []

@@ -26,7 +26,7 @@ from cargobay.services.autoscaling.errors import (
     instance_not_found,
 )
 from cargobay.services.autoscaling.groups import DELETING, GroupOps, instance_view
-from cargobay.services.autoscaling.launch_configs import page_size
+from cargobay.services.autoscaling.launch_configs import page_size, page_start
 
 MAX_PROTECTION_IDS = 50
 MAX_INSTANCE_RECORDS = 50
@@ -47,10 +47,7 @@ class InstanceOps(GroupOps):
                                         ) -> dict[str, Any]:
         size = page_size(req, MAX_INSTANCE_RECORDS)
         prefix = names.ctx_scope(ctx)
-        try:
-            after = names.decode_token(req.get("NextToken"), prefix)
-        except ValueError:
-            raise InvalidNextToken("The token is invalid.") from None
+        after = page_start(req, prefix)
         wanted = set(req.get("InstanceIds") or [])
         out: list[Doc] = []
         token = None

@@ -32,6 +32,15 @@ _KEPT = (
 )
 
 
+def page_start(req: dict[str, Any], prefix: str) -> str | None:
+    """The store key the request's NextToken continues after (None: from the start);
+    InvalidNextToken for a token this listing did not give out."""
+    try:
+        return names.decode_token(req.get("NextToken"), prefix)
+    except ValueError:
+        raise InvalidNextToken("The token is invalid.") from None
+
+
 def page_size(req: dict[str, Any], most: int = MAX_RECORDS) -> int:
     size = req.get("MaxRecords")
     if size is None:
@@ -104,10 +113,7 @@ class LaunchConfigOps(AsgBase):
                                        ) -> dict[str, Any]:
         size = page_size(req)
         prefix = names.ctx_scope(ctx)
-        try:
-            after = names.decode_token(req.get("NextToken"), prefix)
-        except ValueError:
-            raise InvalidNextToken("The token is invalid.") from None
+        after = page_start(req, prefix)
         wanted = set(req.get("LaunchConfigurationNames") or [])
         out: list[Doc] = []
         token = None

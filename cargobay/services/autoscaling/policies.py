@@ -21,11 +21,10 @@ from cargobay.services.autoscaling import adjustments, names
 from cargobay.services.autoscaling.base import Doc, group_key
 from cargobay.services.autoscaling.errors import (
     AsgValidationError,
-    InvalidNextToken,
     ScalingActivityInProgress,
 )
 from cargobay.services.autoscaling.groups import DELETING, GroupOps
-from cargobay.services.autoscaling.launch_configs import page_size
+from cargobay.services.autoscaling.launch_configs import page_size, page_start
 
 log = logging.getLogger("cargobay.autoscaling")
 
@@ -112,10 +111,7 @@ class PolicyOps(GroupOps):
         prefix = names.ctx_scope(ctx)
         if req.get("AutoScalingGroupName"):
             prefix = group_key(self.group(ctx, req["AutoScalingGroupName"])) + "/"
-        try:
-            after = names.decode_token(req.get("NextToken"), prefix)
-        except ValueError:
-            raise InvalidNextToken("The token is invalid.") from None
+        after = page_start(req, prefix)
         wanted = set(req.get("PolicyNames") or [])
         types = set(req.get("PolicyTypes") or [])
         out: list[Doc] = []
